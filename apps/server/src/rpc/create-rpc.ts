@@ -1,0 +1,72 @@
+import { createValidator } from "@bufbuild/protovalidate";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { apiFiles, AuthService, EventService } from "@grouppe/api";
+import { file_grpc_health_v1_health } from "@grouppe/api/health";
+import type { Logger } from "pino";
+import { loadSigningKey } from "../auth/signing-key.js";
+import { Tokens } from "../auth/tokens.js";
+import type { Config } from "../config.js";
+import { createLive } from "../live/index.js";
+import { createAuthService } from "../services/auth-service.js";
+import { createEventService } from "../services/event-service.js";
+import type { Db } from "../store/db.js";
+import type { Stores } from "../store/stores.js";
+import { createAuthenticateInterceptor } from "./interceptors/authenticate.js";
+import { createAuthorizeInterceptor } from "./interceptors/authorize.js";
+import { createPublicErrorsInterceptor } from "./interceptors/public-errors.js";
+import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
+import { createValidationInterceptor } from "./interceptors/validate.js";
+import { registerReflection } from "./reflection-service.js";
+
+export interface Rpc {
+  /** Registers every grouppe service (EventService, AuthService, reflection when enabled). */
+  routes: (router: ConnectRouter) => void;
+  /** Interceptors in order, outermost first: errors, authentication, rate limit, authorization, validation. */
+  interceptors: Interceptor[];
+  close(): Promise<void>;
+}
+
+export interface RpcDeps {
+  config: Config;
+  db: Db;
+  stores: Stores;
+  logger: Logger;
+  /** Aborted when the server shuts down: open streams end with UNAVAILABLE. */
+  shutdown: AbortSignal;
+}
+
+/** Everything behind the Connect router: services, their dependencies and interceptors. */
+export async function createRpc(deps: RpcDeps): Promise<Rpc> {
+  const { config, db, stores, logger, shutdown } = deps;
+  const validator = createValidator();
+  const key = await loadSigningKey({ pem: config.auth.signingKeyPem, db, dataDir: config.dataDir });
+  const tokens = new Tokens({ key, ...config.auth });
+  const live = await createLive({ db, events: stores.events, config: config.live, shutdown, logger });
+
+  const eventService = createEventService({ events: stores.events, validator, watch: live });
+  const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
+
+  return {
+    routes(router) {
+      router.service(EventService, eventService);
+      router.service(AuthService, authService);
+      if (config.reflection) {
+        registerReflection(router, [...apiFiles, file_grpc_health_v1_health], [
+          EventService.typeName,
+          AuthService.typeName,
+          "grpc.health.v1.Health",
+        ]);
+      }
+    },
+    interceptors: [
+      createPublicErrorsInterceptor(logger),
+      createAuthenticateInterceptor(tokens),
+      createRateLimitInterceptor({ limits: config.rateLimit, db }),
+      createAuthorizeInterceptor(stores.events),
+      createValidationInterceptor(validator, [EventService.method.importEvents]),
+    ],
+    async close() {
+      await live.close();
+    },
+  };
+}

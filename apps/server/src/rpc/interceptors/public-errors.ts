@@ -1,0 +1,62 @@
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@grouppe/api/rpc";
+import type { Logger } from "pino";
+import { describeViolations, grouppeError, invalidArgument, toPublicError } from "../../errors.js";
+import { peerKey } from "../context.js";
+
+/**
+ * The last word on what a caller sees of a failure: domain errors get their code and
+ * ErrorInfo, validation failures get google.rpc.BadRequest next to buf.validate.Violations,
+ * and anything unexpected becomes INTERNAL while its details go to the log. Covers errors
+ * raised while a response stream is running, too.
+ */
+export function createPublicErrorsInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const context = () => ({ logger, requestId: req.contextValues.get(peerKey).requestId, procedure: req.method.name });
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return { ...res, message: guardStream(res, context) } as StreamResponse;
+    } catch (error) {
+      throw publicError(error, context());
+    }
+  };
+}
+
+async function* guardStream(res: StreamResponse, context: () => Parameters<typeof toPublicError>[1]) {
+  try {
+    yield* res.message;
+  } catch (error) {
+    throw publicError(error, context());
+  }
+}
+
+function publicError(error: unknown, context: Parameters<typeof toPublicError>[1]): ConnectError {
+  const mapped = toPublicError(error, context);
+  if (mapped.code === Code.InvalidArgument && mapped.findDetails(ErrorInfoSchema).length === 0) {
+    return withBadRequest(mapped);
+  }
+  if (mapped.findDetails(ErrorInfoSchema).length === 0) {
+    return new ConnectError(mapped.rawMessage, mapped.code, mapped.metadata, [
+      ...grouppeError(mapped.code, Code[mapped.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(), "").details,
+      ...mapped.details,
+    ] as never);
+  }
+  return mapped;
+}
+
+/** Adds BadRequest and ErrorInfo to a protovalidate failure from @connectrpc/validate. */
+function withBadRequest(error: ConnectError): ConnectError {
+  const violations = error.findDetails(ViolationsSchema).flatMap((v) => v.violations);
+  const fieldViolations = violations.map((v) => ({
+    field: (v.field?.elements ?? []).map((e) => e.fieldName).join("."),
+    description: v.message,
+    reason: v.ruleId,
+  }));
+  const built = invalidArgument(describeViolations(fieldViolations) || error.rawMessage, fieldViolations);
+  return new ConnectError(built.rawMessage, Code.InvalidArgument, error.metadata, [
+    ...built.details,
+    ...error.details,
+  ] as never);
+}

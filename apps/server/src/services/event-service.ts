@@ -1,0 +1,324 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Validator, violationsToProto } from "@bufbuild/protovalidate";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  type Event,
+  EventSchema,
+  type ImportError,
+  type EventService,
+  ImportErrorSchema,
+  ImportEventsRequestSchema,
+  Relation,
+} from "@grouppe/api";
+import { checkEventDetails } from "../domain/event-rules.js";
+import { DomainError } from "../domain/domain-error.js";
+import {
+  fromDomainError,
+  grouppeError,
+  invalidArgument,
+  unauthenticated,
+  validationFailed,
+  violationPath,
+} from "../errors.js";
+import { type Caller, callerKey } from "../rpc/context.js";
+import type { EventDetails, EventQuery, ImportRow } from "../store/records.js";
+import type { EventStore } from "../store/stores.js";
+import { toAttendeeMessage, toEventDetails, toEventMessage, versionOfEtag } from "./event-message.js";
+import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
+
+type EventServiceImpl = ServiceImpl<typeof EventService>;
+
+export interface EventServiceDeps {
+  events: EventStore;
+  validator: Validator;
+  /** The streaming methods, from the live-updates layer. */
+  watch: Pick<EventServiceImpl, "watchEvent" | "watchEvents">;
+  /** Rows written per transaction by ImportEvents. */
+  importBatchSize?: number;
+}
+
+function userOf(context: HandlerContext): string | undefined {
+  const caller: Caller = context.values.get(callerKey);
+  return caller.kind === "user" ? caller.userId : undefined;
+}
+
+function signedInUser(context: HandlerContext): string {
+  const userId = userOf(context);
+  if (userId === undefined) throw unauthenticated("sign in first");
+  return userId;
+}
+
+/** Maps a domain refusal to its API error, with field paths under `prefix`. */
+async function mapped<T>(work: Promise<T>, prefix = "event"): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof DomainError) throw fromDomainError(error, prefix);
+    throw error;
+  }
+}
+
+function eventNotFound() {
+  return grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
+}
+
+function requiredVersion(etag: string, field: string): number | undefined {
+  if (etag === "") return undefined;
+  const version = versionOfEtag(etag);
+  if (version === undefined) {
+    throw invalidArgument(`${field}: not an etag this server issued`, [
+      { field, description: "not an etag this server issued", reason: "ETAG_INVALID" },
+    ]);
+  }
+  return version;
+}
+
+const updatableFields: Record<string, keyof EventDetails> = {
+  title: "title",
+  description: "description",
+  starts_at: "startsAt",
+  ends_at: "endsAt",
+  time_zone: "timeZone",
+  location: "location",
+  capacity: "capacity",
+};
+
+interface EventPosition {
+  s: number;
+  i: string;
+}
+
+function isEventPosition(value: unknown): value is EventPosition {
+  const p = value as EventPosition;
+  return typeof p === "object" && p !== null && typeof p.s === "number" && typeof p.i === "string";
+}
+
+interface AttendeePosition {
+  st: "attending" | "waitlisted";
+  t: number;
+  u: string;
+}
+
+function isAttendeePosition(value: unknown): value is AttendeePosition {
+  const p = value as AttendeePosition;
+  return (
+    typeof p === "object" && p !== null && (p.st === "attending" || p.st === "waitlisted") && typeof p.t === "number" && typeof p.u === "string"
+  );
+}
+
+/** EventService: maps requests to the domain and the store, and records back to messages. */
+export function createEventService(deps: EventServiceDeps): EventServiceImpl {
+  const { events, validator } = deps;
+  const batchSize = deps.importBatchSize ?? 100;
+
+  return {
+    async getEvent(req, context) {
+      const event = await events.get(req.id, userOf(context));
+      if (!event) throw eventNotFound();
+      return { event: toEventMessage(event) };
+    },
+
+    async listEvents(req, context) {
+      const viewerId = userOf(context);
+      const relationKind =
+        req.relation === Relation.ORGANIZING ? "organizing" : req.relation === Relation.ATTENDING ? "attending" : undefined;
+      if (relationKind && viewerId === undefined) throw unauthenticated("sign in to list your own events");
+      const filters = {
+        endsAfter: req.endsAfter ? timestampDate(req.endsAfter).getTime() : undefined,
+        startsBefore: req.startsBefore ? timestampDate(req.startsBefore).getTime() : undefined,
+        organizerId: req.organizerId || undefined,
+        text: req.query.trim() || undefined,
+        relation: relationKind ? { kind: relationKind, userId: viewerId } : undefined,
+        includeCancelled: req.includeCancelled,
+      };
+      // "Upcoming" is fixed when the first page is read, so later pages do not shift.
+      let endsAfter = filters.endsAfter ?? Date.now();
+      let after: EventQuery["after"];
+      if (req.pageToken !== "") {
+        const position = decodePageToken(req.pageToken, filters, (v): v is EventPosition & { n: number } =>
+          isEventPosition(v) && typeof (v as { n?: unknown }).n === "number",
+        );
+        after = { startsAt: new Date(position.s), id: position.i };
+        endsAfter = position.n;
+      }
+      const limit = pageSize(req.pageSize, 20, 100);
+      const rows = await events.list({
+        endsAfter: new Date(endsAfter),
+        startsBefore: filters.startsBefore === undefined ? undefined : new Date(filters.startsBefore),
+        organizerId: filters.organizerId,
+        text: filters.text,
+        relation: relationKind && viewerId ? { kind: relationKind, userId: viewerId } : undefined,
+        includeCancelled: filters.includeCancelled,
+        after,
+        limit: limit + 1,
+        viewerId,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextPageToken =
+        rows.length > limit && last ? encodePageToken({ s: last.startsAt.getTime(), i: last.id, n: endsAfter }, filters) : "";
+      return { events: page.map(toEventMessage), nextPageToken };
+    },
+
+    async createEvent(req, context) {
+      const organizerId = signedInUser(context);
+      if (!req.event) throw eventRequired();
+      const details = toEventDetails(req.event);
+      await mapped(Promise.resolve().then(() => checkEventDetails(details, { isNew: true })));
+      const { event } = await mapped(events.create({ organizerId, details, requestId: req.requestId || undefined }));
+      return { event: toEventMessage(event) };
+    },
+
+    async updateEvent(req, context) {
+      const viewerId = signedInUser(context);
+      if (!req.event || req.event.id === "") throw eventIdRequired();
+      const paths = req.updateMask?.paths ?? [];
+      if (paths.length === 0) {
+        throw invalidArgument("update_mask: name at least one field to change", [
+          { field: "update_mask", description: "name at least one field to change", reason: "required" },
+        ]);
+      }
+      const current = await events.get(req.event.id, viewerId);
+      if (!current) throw eventNotFound();
+      if (current.state === "cancelled") {
+        throw grouppeError(Code.FailedPrecondition, "EVENT_CANCELLED", "a cancelled event cannot be changed");
+      }
+      const expectedVersion = requiredVersion(req.event.etag, "event.etag");
+      const merged = mergeMasked(toEventMessage(current), req.event, paths);
+      const result = validator.validate(EventSchema, merged);
+      if (result.kind === "invalid") throw validationFailed(result.violations, "event");
+      if (result.kind === "error") throw result.error;
+      const details = toEventDetails(merged);
+      await mapped(Promise.resolve().then(() => checkEventDetails(details, { isNew: false })));
+      const patch: Partial<EventDetails> = {};
+      for (const path of paths) {
+        const key = updatableFields[path];
+        if (key) Object.assign(patch, { [key]: details[key] });
+      }
+      const updated = await mapped(events.update(current.id, patch, expectedVersion));
+      return { event: toEventMessage({ ...updated, viewerRsvp: current.viewerRsvp }) };
+    },
+
+    async cancelEvent(req) {
+      const expectedVersion = requiredVersion(req.etag, "etag");
+      const event = await mapped(events.cancel(req.id, req.reason.trim(), expectedVersion), "");
+      return { event: toEventMessage(event) };
+    },
+
+    async deleteEvent(req) {
+      const expectedVersion = requiredVersion(req.etag, "etag");
+      await mapped(events.delete(req.id, expectedVersion), "");
+      return {};
+    },
+
+    async joinEvent(req, context) {
+      const userId = signedInUser(context);
+      const { attendee, event } = await mapped(events.join(req.eventId, userId), "");
+      return { attendee: toAttendeeMessage(attendee), event: toEventMessage({ ...event, viewerRsvp: attendee.status }) };
+    },
+
+    async leaveEvent(req, context) {
+      const userId = signedInUser(context);
+      const { event } = await mapped(events.leave(req.eventId, userId), "");
+      return { event: toEventMessage({ ...event, viewerRsvp: undefined }) };
+    },
+
+    async listAttendees(req) {
+      const filters = { e: req.eventId };
+      const limit = pageSize(req.pageSize, 50, 500);
+      const position =
+        req.pageToken === "" ? undefined : decodePageToken(req.pageToken, filters, isAttendeePosition);
+      if (!(await events.organizerOf(req.eventId))) throw eventNotFound();
+      const rows = await events.listAttendees(req.eventId, {
+        after: position ? { status: position.st, joinTime: new Date(position.t), userId: position.u } : undefined,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextPageToken =
+        rows.length > limit && last ? encodePageToken({ st: last.status, t: last.joinTime.getTime(), u: last.userId }, filters) : "";
+      return { attendees: page.map(toAttendeeMessage), nextPageToken };
+    },
+
+    watchEvent: deps.watch.watchEvent,
+    watchEvents: deps.watch.watchEvents,
+
+    async importEvents(requests, context) {
+      const caller = context.values.get(callerKey);
+      const source = caller.kind === "service" ? caller.principal : "unknown";
+      let received = 0;
+      let createdCount = 0;
+      let unchangedCount = 0;
+      const errors: ImportError[] = [];
+      let batch: { index: number; row: ImportRow }[] = [];
+
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const outcomes = await events.importBatch(source, batch.map((b) => b.row));
+        outcomes.forEach((outcome, i) => {
+          const entry = batch[i];
+          if (!entry) return;
+          if (outcome.kind === "created") createdCount++;
+          else if (outcome.kind === "unchanged") unchangedCount++;
+          else errors.push(create(ImportErrorSchema, { index: entry.index, key: entry.row.key, reason: outcome.reason }));
+        });
+        batch = [];
+      };
+
+      for await (const row of requests) {
+        const index = received++;
+        const result = validator.validate(ImportEventsRequestSchema, row);
+        if (result.kind !== "valid") {
+          if (result.kind === "error") throw result.error;
+          errors.push(
+            create(ImportErrorSchema, {
+              index,
+              key: row.key,
+              reason: result.violations.map((v) => `${violationPath(v)}: ${v.message}`).join("; "),
+              violations: violationsToProto(result.violations)[0].violations,
+            }),
+          );
+          continue;
+        }
+        if (!row.event) continue;
+        const details = toEventDetails(row.event);
+        try {
+          checkEventDetails(details, { isNew: false });
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          errors.push(create(ImportErrorSchema, { index, key: row.key, reason: `event.${error.field}: ${error.message}` }));
+          continue;
+        }
+        batch.push({ index, row: { key: row.key, organizerId: row.organizerId, details } });
+        if (batch.length >= batchSize) await flush();
+      }
+      await flush();
+      errors.sort((a, b) => a.index - b.index);
+      return { receivedCount: received, createdCount, unchangedCount, errors };
+    },
+  };
+}
+
+function eventRequired() {
+  return invalidArgument("event: required", [{ field: "event", description: "value is required", reason: "required" }]);
+}
+
+function eventIdRequired() {
+  return invalidArgument("event.id: name the event to update", [
+    { field: "event.id", description: "name the event to update", reason: "required" },
+  ]);
+}
+
+/** The current event with the masked fields taken from the request (AIP-134). */
+function mergeMasked(current: Event, changes: Event, paths: readonly string[]): Event {
+  const merged = clone(EventSchema, current);
+  const target = merged as unknown as Record<string, unknown>;
+  const source = changes as unknown as Record<string, unknown>;
+  for (const path of paths) {
+    const field = EventSchema.fields.find((f) => f.name === path);
+    if (field) target[field.localName] = source[field.localName];
+  }
+  merged.etag = changes.etag;
+  return create(EventSchema, merged);
+}

@@ -1,0 +1,15 @@
+import { initialSchema } from "./0001-initial.js";
+import { signingKeysSchema } from "./0002-signing-keys.js";
+
+/** One schema change: statements run in order, in one transaction, recorded under `version`. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Every migration, in the order they apply. Append only: never edit one that shipped. */
+export const migrations: readonly Migration[] = [
+  { version: 1, name: "initial", statements: initialSchema },
+  { version: 2, name: "signing-keys", statements: signingKeysSchema },
+];

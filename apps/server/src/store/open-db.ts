@@ -1,0 +1,23 @@
+import { join } from "node:path";
+import type { Db } from "./db.js";
+import { openPgliteDb } from "./pglite-db.js";
+import { openPostgresDb } from "./postgres-db.js";
+
+/** Where the database is: PostgreSQL at `databaseUrl` when set, else PGlite under `dataDir`. */
+export interface OpenDbOptions {
+  databaseUrl?: string;
+  /** The server's data directory; PGlite keeps its files in `<dataDir>/pglite`, or in memory for `memory://`. */
+  dataDir: string;
+  /** Told about connection trouble that has no caller to throw to (PostgreSQL only). */
+  onError?: (error: unknown, what: string) => void;
+}
+
+/** Opens the configured database; migrations are a separate step ({@link migrate}). */
+export function openDb(options: OpenDbOptions): Promise<Db> {
+  if (options.databaseUrl) {
+    return openPostgresDb({ url: options.databaseUrl, onError: options.onError });
+  }
+  const { dataDir } = options;
+  // The data directory also holds other files (the signing key), which do not belong in PGDATA.
+  return openPgliteDb(dataDir.startsWith("memory://") ? dataDir : join(dataDir, "pglite"));
+}
