@@ -1,0 +1,302 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import {
+  AuthService,
+  EventService,
+  type WatchEventResponse,
+  type WatchEventsResponse,
+} from "@grouppe/api";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventInput } from "./support/event-input.js";
+import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+const available = await postgresAvailable();
+const skip = "skip" in available ? available.skip : undefined;
+if (skip) console.warn(`live-postgres: skipped: ${skip}`);
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+
+/** Reads one stream message, failing clearly instead of hanging. */
+async function next<T>(stream: AsyncIterator<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const { value, done } = await Promise.race([stream.next(), timeout]);
+    if (done) throw new Error(`stream ended while waiting for ${what}`);
+    return value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads until a message of `kind` arrives (within 10 s), returning what came before too. */
+async function until<T extends { change: { case: string | undefined } }>(
+  stream: AsyncIterator<T>,
+  kind: string,
+  what: string,
+): Promise<{ found: T; before: T[] }> {
+  const before: T[] = [];
+  const deadline = Date.now() + 10_000;
+  for (let i = 0; i < 1_000; i++) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const message = await next(stream, what, left);
+    if (message.change.case === kind) return { found: message, before };
+    before.push(message);
+  }
+  throw new Error(`no ${what} within 10 s (got ${before.map((m) => m.change.case).join(", ")})`);
+}
+
+async function signUp(
+  transport: Transport,
+  name: string,
+): Promise<{ headers: { authorization: string } }> {
+  const { session } = await createClient(AuthService, transport).signUp({
+    email: `${name.toLowerCase()}-${randomUUID()}@example.com`,
+    password: "correct horse battery",
+    displayName: name,
+  });
+  if (!session) throw new Error("SignUp returned no session");
+  return { headers: { authorization: `Bearer ${session.accessToken}` } };
+}
+
+/** A server started as its own process with `node src/main.ts`, configured through its environment. */
+interface ServerProcess {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), "grouppe-live-"));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", import.meta.resolve("tsx"), "src/main.ts"],
+    {
+      cwd: appDir,
+      env: {
+        PATH: process.env.PATH,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        DATABASE_URL: databaseUrl,
+        GROUPPE_DATA_DIR: dataDir,
+        GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
+        GROUPPE_RATE_LIMIT_USER: "100000",
+        GROUPPE_RATE_LIMIT_IP: "100000",
+        GROUPPE_RATE_LIMIT_AUTH: "100000",
+        GROUPPE_HEARTBEAT_MS: "200",
+        GROUPPE_SHUTDOWN_GRACE_MS: "1000",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const stderr: string[] = [];
+  child.stderr?.on("data", (chunk) => stderr.push(String(chunk)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const started = new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === "grouppe started" && entry.url) resolve(entry.url);
+      } catch {
+        // Not a log line; the server writes nothing else to stdout.
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`server exited with ${code} before starting: ${stderr.join("")}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`server did not start within 60 s: ${stderr.join("")}`)),
+      60_000,
+    ).unref();
+  });
+  let baseUrl: string;
+  try {
+    baseUrl = await started;
+  } catch (error) {
+    child.kill("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    baseUrl,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.skipIf(skip !== undefined)("two server processes sharing one PostgreSQL database", () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let serverA: ServerProcess | undefined;
+  let serverB: ServerProcess | undefined;
+  let sessionB: Http2SessionManager | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    serverA = await startServerProcess(database.url);
+    serverB = await startServerProcess(database.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    sessionB?.abort();
+    await Promise.all([serverA?.stop(), serverB?.stop()]);
+    await database?.drop();
+  }, 60_000);
+
+  it("shows a watcher on B the JoinEvent made on A", async () => {
+    if (!serverA || !serverB) throw new Error("servers did not start");
+    const onA = createConnectTransport({ baseUrl: serverA.baseUrl, httpVersion: "1.1" });
+    sessionB = new Http2SessionManager(serverB.baseUrl);
+    const onB = createGrpcTransport({ baseUrl: serverB.baseUrl, sessionManager: sessionB });
+    const ada = await signUp(onA, "Ada");
+    const bob = await signUp(onA, "Bob");
+    const eventsA = createClient(EventService, onA);
+    const eventsB = createClient(EventService, onB);
+    const closeStreams = new AbortController();
+
+    const feed = eventsB.watchEvents({}, { signal: closeStreams.signal })[Symbol.asyncIterator]();
+    expect((await next(feed, "feed heartbeat on B")).change.case).toBe("heartbeat");
+    const { event } = await eventsA.createEvent({ event: eventInput({ capacity: 3 }) }, ada);
+    if (!event) throw new Error("CreateEvent returned no event");
+    const created = await until<WatchEventsResponse>(feed, "created", "creation on B's feed");
+    expect(created.found.change.value).toMatchObject({ id: event.id });
+
+    const watcher = eventsB
+      .watchEvent({ id: event.id }, { signal: closeStreams.signal })
+      [Symbol.asyncIterator]();
+    const snapshot = await until<WatchEventResponse>(watcher, "snapshot", "snapshot on B");
+    expect(snapshot.found.change.value).toMatchObject({ id: event.id, attendeeCount: 0 });
+
+    const sent = performance.now();
+    const joined = await eventsA.joinEvent({ eventId: event.id }, bob);
+    const answered = performance.now();
+    const attendance = await until<WatchEventResponse>(watcher, "attendance", "attendance on B");
+    const seenOnB = performance.now();
+    expect(attendance.found.change.value).toMatchObject({
+      eventId: event.id,
+      attendeeCount: 1,
+      etag: joined.event?.etag,
+    });
+    console.info(
+      `JoinEvent on A -> attendance on B's watcher: ${(seenOnB - sent).toFixed(1)} ms after the call was sent, ` +
+        `${(seenOnB - answered).toFixed(1)} ms after A answered`,
+    );
+    closeStreams.abort();
+  });
+});
+
+describe.skipIf(skip !== undefined)("losing the LISTEN connection mid-stream", () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: TestServer | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer({ DATABASE_URL: database.url, GROUPPE_HEARTBEAT_MS: "200" });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  }, 60_000);
+
+  async function terminateListeners(): Promise<number> {
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ terminated: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'grouppe-listener' AND pid <> pg_backend_pid()`,
+      );
+      return rows.filter((row) => row.terminated).length;
+    } finally {
+      await admin.end();
+    }
+  }
+
+  it("sends every watcher a fresh snapshot (and the feed a resync), then keeps streaming", async () => {
+    if (!server) throw new Error("server did not start");
+    const transport = createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" });
+    const events = createClient(EventService, transport);
+    const [ada, bob, carol, dave] = await Promise.all(
+      ["Ada", "Bob", "Carol", "Dave"].map((n) => signUp(transport, n)),
+    );
+    const closeStreams = new AbortController();
+    const { event } = await events.createEvent({ event: eventInput({ capacity: 10 }) }, ada);
+    if (!event) throw new Error("CreateEvent returned no event");
+
+    const watcher = events
+      .watchEvent({ id: event.id }, { signal: closeStreams.signal })
+      [Symbol.asyncIterator]();
+    const feed = events.watchEvents({}, { signal: closeStreams.signal })[Symbol.asyncIterator]();
+    await until<WatchEventResponse>(watcher, "snapshot", "first snapshot");
+    expect((await next(feed, "feed heartbeat")).change.case).toBe("heartbeat");
+    await events.joinEvent({ eventId: event.id }, bob);
+    const before = await until<WatchEventResponse>(
+      watcher,
+      "attendance",
+      "attendance before the drop",
+    );
+    expect(before.found.change.value).toMatchObject({ attendeeCount: 1 });
+
+    expect(await terminateListeners()).toBe(1);
+    // Most likely made while the listener is away, so its notice is lost: the snapshot must show it.
+    await events.joinEvent({ eventId: event.id }, carol);
+
+    const fresh = await until<WatchEventResponse>(
+      watcher,
+      "snapshot",
+      "snapshot after the reconnect",
+    );
+    let attendeeCount =
+      fresh.found.change.case === "snapshot" ? fresh.found.change.value.attendeeCount : -1;
+    for (let i = 0; i < 50 && attendeeCount < 2; i++) {
+      const message = await next(watcher, "Carol's RSVP");
+      if (message.change.case === "attendance" || message.change.case === "snapshot") {
+        attendeeCount = message.change.value.attendeeCount;
+      }
+    }
+    expect(attendeeCount).toBe(2);
+    await until<WatchEventsResponse>(feed, "resync", "feed resync after the reconnect");
+
+    const joined = await events.joinEvent({ eventId: event.id }, dave);
+    const after = await until<WatchEventResponse>(
+      watcher,
+      "attendance",
+      "attendance after the reconnect",
+    );
+    expect(after.found.change.value).toMatchObject({ attendeeCount: 3, etag: joined.event?.etag });
+    const updated = await until<WatchEventsResponse>(
+      feed,
+      "updated",
+      "feed update after the reconnect",
+    );
+    expect(updated.found.change.value).toMatchObject({ id: event.id });
+    expect(server.logs.some((line) => line.includes("change listener reconnected"))).toBe(true);
+    closeStreams.abort();
+  });
+});
