@@ -1,0 +1,77 @@
+import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AuthService, EventService } from "@grouppe/api";
+import { createAuthInterceptor } from "./auth-interceptor.js";
+import type { SessionState } from "./session.svelte.js";
+import { createSessionRefresher, type SessionRefresher } from "./session-refresher.js";
+import type { TransportKind } from "./transport-kind.js";
+
+/** The typed API clients the pages use, with the session they sign calls with. */
+export interface ApiClients {
+  events: Client<typeof EventService>;
+  auth: Client<typeof AuthService>;
+  transportKind: TransportKind;
+  refresher: SessionRefresher;
+}
+
+/** What {@link createApiClients} needs. */
+export interface ApiClientOptions {
+  /** The server's origin; the web app is served from the same origin as the API. */
+  baseUrl: string;
+  transportKind: TransportKind;
+  session: SessionState;
+  locks?: Pick<LockManager, "request">;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A connect-web transport of the chosen kind: Connect with JSON, or gRPC-Web (binary). */
+export function createTransport(
+  kind: TransportKind,
+  baseUrl: string,
+  interceptors: Interceptor[] = [],
+  fetch?: typeof globalThis.fetch,
+): Transport {
+  // Bind fetch to the window: browsers refuse a fetch called on another receiver.
+  const boundFetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return kind === "grpc-web"
+    ? createGrpcWebTransport({ baseUrl, interceptors, fetch: boundFetch })
+    : createConnectTransport({ baseUrl, interceptors, fetch: boundFetch });
+}
+
+/**
+ * Builds the clients: every call carries the session's access token, and RefreshToken goes
+ * out on a transport of its own so a refresh never waits on itself.
+ */
+export function createApiClients(options: ApiClientOptions): ApiClients {
+  const { baseUrl, transportKind, session, locks, fetch } = options;
+  const bareAuth = createClient(AuthService, createTransport(transportKind, baseUrl, [], fetch));
+  const refresher = createSessionRefresher({
+    session,
+    locks,
+    callRefreshToken: async (refreshToken) =>
+      (await bareAuth.refreshToken({ refreshToken })).session,
+  });
+  const transport = createTransport(
+    transportKind,
+    baseUrl,
+    [
+      createAuthInterceptor({
+        session,
+        refresher,
+        sessionMethods: new Set([
+          AuthService.method.signUp,
+          AuthService.method.logIn,
+          AuthService.method.refreshToken,
+          AuthService.method.logOut,
+        ]),
+      }),
+    ],
+    fetch,
+  );
+  return {
+    events: createClient(EventService, transport),
+    auth: createClient(AuthService, transport),
+    transportKind,
+    refresher,
+  };
+}

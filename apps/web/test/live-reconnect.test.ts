@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { WatchEventResponse } from "@grouppe/api";
+import { CreateEventRequestSchema } from "@grouppe/api";
+import { afterAll, describe, expect, it } from "vitest";
+import { createApiClients } from "../src/lib/api/api-clients.js";
+import { followStream, type StreamStatus } from "../src/lib/api/follow-stream.js";
+import { createSession, storedSessionFrom } from "../src/lib/api/session.svelte.js";
+import type { TransportKind } from "../src/lib/api/transport-kind.js";
+import { type RunningServer, startGrouppeServer } from "./support/grouppe-server.js";
+import { defaultBuildDir } from "./support/web-build.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Resolves once `check` holds, polling every 20 ms for at most `timeoutMs`. */
+async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.each<TransportKind>(["connect", "grpc-web"])("WatchEvent over %s", (transport) => {
+  it("reconnects with backoff when the server restarts, and keeps delivering changes", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "grouppe-web-reconnect-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    let server: RunningServer = await startGrouppeServer({ webDir: defaultBuildDir, dataDir });
+    cleanups.push(() => server.close());
+    const port = server.port;
+
+    const session = createSession(undefined);
+    const api = createApiClients({ baseUrl: server.url, transportKind: transport, session });
+    const signedUp = await api.auth.signUp({
+      displayName: `Rita ${transport}`,
+      email: `rita.${transport}.${Date.now()}@example.com`,
+      password: "correct horse battery",
+    });
+    session.set(storedSessionFrom(signedUp.session));
+    const start = new Date(Date.now() + 86_400_000);
+    const { event } = await api.events.createEvent(
+      create(CreateEventRequestSchema, {
+        event: {
+          title: "Restart-proof picnic",
+          timeZone: "UTC",
+          startsAt: timestampFromDate(start),
+          endsAt: timestampFromDate(new Date(start.getTime() + 3_600_000)),
+          location: { kind: { case: "address", value: "The park" } },
+        },
+      }),
+    );
+    const id = event?.id ?? "";
+
+    const statuses: StreamStatus[] = [];
+    const changes: WatchEventResponse["change"]["case"][] = [];
+    let attendees = -1;
+    const stop = new AbortController();
+    const following = followStream<WatchEventResponse>({
+      signal: stop.signal,
+      backoff: { initialMs: 100, maxMs: 1_000 },
+      open: ({ signal, onHeader }) => api.events.watchEvent({ id }, { signal, onHeader }),
+      onStatus: (status) => statuses.push(status),
+      onMessage: ({ change }) => {
+        changes.push(change.case);
+        if (change.case === "snapshot") attendees = change.value.attendeeCount;
+        if (change.case === "attendance") attendees = change.value.attendeeCount;
+      },
+    });
+    await until(() => changes.includes("snapshot"), "the first snapshot");
+
+    // The server goes away: its streams end with UNAVAILABLE and the follower starts retrying.
+    await server.close();
+    await until(() => statuses.includes("reconnecting"), "reconnecting");
+    const snapshotsBefore = changes.filter((c) => c === "snapshot").length;
+    server = await startGrouppeServer({ webDir: defaultBuildDir, dataDir, port });
+    await until(
+      () => changes.filter((c) => c === "snapshot").length > snapshotsBefore,
+      "a snapshot from the restarted server",
+    );
+    expect(statuses.at(-1)).toBe("live");
+
+    // Changes after the restart reach the same follower.
+    await api.events.joinEvent({ eventId: id });
+    await until(() => attendees === 1, "the attendance change");
+
+    stop.abort();
+    await following;
+    expect(statuses.at(-1)).toBe("stopped");
+  });
+});

@@ -1,0 +1,192 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { AuthService, CreateEventRequestSchema, Relation } from "@grouppe/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiClients, createApiClients, createTransport } from "../src/lib/api/api-clients.js";
+import { errorReason } from "../src/lib/api/error-messages.js";
+import {
+  createSession,
+  type SessionState,
+  storedSessionFrom,
+} from "../src/lib/api/session.svelte.js";
+import type { TransportKind } from "../src/lib/api/transport-kind.js";
+import { type RunningServer, startGrouppeServer } from "./support/grouppe-server.js";
+import { defaultBuildDir } from "./support/web-build.js";
+
+/** The shortest access token lifetime the server accepts, so tokens expire during the test. */
+const accessTokenSeconds = 10;
+
+interface Person {
+  api: ApiClients;
+  session: SessionState;
+  email: string;
+}
+
+let server: RunningServer;
+const people = new Map<string, Person>();
+const eventOf = new Map<string, string>();
+
+function memoryStorage() {
+  const values = new Map<string, string>();
+  return {
+    getItem: (key: string) => values.get(key) ?? null,
+    setItem: (key: string, value: string) => void values.set(key, value),
+    removeItem: (key: string) => void values.delete(key),
+  };
+}
+
+async function signUp(transportKind: TransportKind, name: string): Promise<Person> {
+  const session = createSession(memoryStorage());
+  const api = createApiClients({ baseUrl: server.url, transportKind, session });
+  const email = `${name.replace(/\W+/g, ".")}.${Date.now()}@example.com`;
+  const response = await api.auth.signUp({ displayName: name, email, password });
+  session.set(storedSessionFrom(response.session));
+  return { api, session, email };
+}
+
+function key(transport: TransportKind, role: string): string {
+  return `${transport}/${role}`;
+}
+
+function personFor(transport: TransportKind, role: string): Person {
+  const found = people.get(key(transport, role));
+  if (!found) throw new Error(`no ${role} for ${transport}`);
+  return found;
+}
+
+/** Makes the client's clock believe a token that the server already refuses is still good. */
+function pretendTokenIsFresh(session: SessionState): void {
+  const current = session.current;
+  if (!current) throw new Error("signed out");
+  session.set({ ...current, accessTokenExpiresAt: Date.now() + 3_600_000 });
+}
+
+function eventInit(title: string) {
+  const start = new Date(Date.now() + 7 * 86_400_000);
+  return create(CreateEventRequestSchema, {
+    event: {
+      title,
+      timeZone: "UTC",
+      startsAt: timestampFromDate(start),
+      endsAt: timestampFromDate(new Date(start.getTime() + 3_600_000)),
+      location: { kind: { case: "address", value: "Town hall" } },
+    },
+  });
+}
+
+const password = "correct horse battery";
+const transports: TransportKind[] = ["connect", "grpc-web"];
+const roles = ["concurrent", "reactive", "stream", "revoked", "relogin"];
+
+beforeAll(async () => {
+  server = await startGrouppeServer({
+    webDir: defaultBuildDir,
+    env: { GROUPPE_ACCESS_TOKEN_TTL_SECONDS: String(accessTokenSeconds) },
+  });
+  for (const transport of transports) {
+    for (const role of roles) {
+      const person = await signUp(transport, `${role} ${transport}`);
+      people.set(key(transport, role), person);
+    }
+    const streamer = personFor(transport, "stream");
+    const { event } = await streamer.api.events.createEvent(eventInit(`Watched over ${transport}`));
+    eventOf.set(transport, event?.id ?? "");
+  }
+  // Wait, bounded, until every access token has expired on the server's clock as well.
+  const expiries = [...people.values()].map((p) => p.session.current?.accessTokenExpiresAt ?? 0);
+  const wait = Math.max(...expiries) + 1_500 - Date.now();
+  expect(wait).toBeLessThan((accessTokenSeconds + 10) * 1000);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe.each(transports)("the session over %s", (transport) => {
+  it("refreshes an expired token once for concurrent calls, and rotates the refresh token", async () => {
+    const { api, session } = personFor(transport, "concurrent");
+    const before = session.current;
+    if (!before) throw new Error("signed out");
+    const results = await Promise.all([
+      api.events.createEvent(eventInit("First")),
+      api.events.createEvent(eventInit("Second")),
+      api.auth.getCurrentUser({}),
+      api.events.listEvents({ relation: Relation.ORGANIZING }),
+    ]);
+    expect(api.refresher.refreshCount).toBe(1);
+    expect(results[2].user?.id).toBe(before.user.id);
+    expect(results[3].events.map((e) => e.title).sort()).toEqual(["First", "Second"]);
+    const after = session.current;
+    expect(after?.refreshToken).not.toBe(before.refreshToken);
+    expect(after?.accessToken).not.toBe(before.accessToken);
+
+    // The old refresh token was used up: presenting it again is refused as reuse.
+    const bare = createClient(AuthService, createTransport(transport, server.url));
+    const reuse = await bare.refreshToken({ refreshToken: before.refreshToken }).catch((e) => e);
+    expect(reuse).toBeInstanceOf(ConnectError);
+    expect((reuse as ConnectError).code).toBe(Code.Unauthenticated);
+    expect(errorReason(reuse)).toBe("REFRESH_TOKEN_REUSED");
+  });
+
+  it("retries once when the server refuses a token the client still thought valid", async () => {
+    const { api, session } = personFor(transport, "reactive");
+    pretendTokenIsFresh(session);
+    const { user } = await api.auth.getCurrentUser({});
+    expect(user?.id).toBe(session.user?.id);
+    expect(api.refresher.refreshCount).toBe(1);
+  });
+
+  it("retries a stream the server refused before its first message", async () => {
+    const { api, session } = personFor(transport, "stream");
+    pretendTokenIsFresh(session);
+    const abort = new AbortController();
+    const stream = api.events.watchEvent(
+      { id: eventOf.get(transport) ?? "" },
+      { signal: abort.signal },
+    );
+    for await (const message of stream) {
+      expect(message.change.case).toBe("snapshot");
+      expect(
+        message.change.value && "title" in message.change.value && message.change.value.title,
+      ).toBe(`Watched over ${transport}`);
+      break;
+    }
+    abort.abort();
+    expect(api.refresher.refreshCount).toBe(1);
+  });
+
+  it("ends the session when the refresh token no longer works", async () => {
+    const { api, session } = personFor(transport, "revoked");
+    const refreshToken = session.current?.refreshToken ?? "";
+    // Logged out elsewhere: the server revoked the refresh token this client still holds.
+    await createClient(AuthService, createTransport(transport, server.url)).logOut({
+      refreshToken,
+    });
+    const failure = await api.auth.getCurrentUser({}).catch((e) => e);
+    expect(failure).toBeInstanceOf(ConnectError);
+    expect((failure as ConnectError).code).toBe(Code.Unauthenticated);
+    expect(session.current).toBeNull();
+    // The server reports a revoked family as reuse or as an invalid token; either ends it here.
+    expect(session.endReason).toMatch(/^(expired|revoked)$/);
+    // Signed out now, public reads still work.
+    await api.events.listEvents({});
+  });
+
+  it("never sends a dead session's token with LogIn", async () => {
+    const { api, session, email } = personFor(transport, "relogin");
+    const current = session.current;
+    if (!current) throw new Error("signed out");
+    // Tokens the server never issued: sent along, they would make the server refuse LogIn.
+    session.set({
+      ...current,
+      accessToken: "not.a.token",
+      accessTokenExpiresAt: Date.now() + 3_600_000,
+      refreshToken: "not-a-refresh-token",
+    });
+    const { session: fresh } = await api.auth.logIn({ email, password });
+    expect(fresh?.user?.email).toBe(email);
+    expect(api.refresher.refreshCount).toBe(0);
+  });
+});
