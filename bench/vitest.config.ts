@@ -1,1 +1,1 @@
-export { sharedTestConfig as default } from "../../vitest.shared.js";
+export { sharedTestConfig as default } from "../vitest.shared.js";

@@ -1,0 +1,138 @@
+import { parseArgs } from "node:util";
+import type { EngineChoice } from "./load/run-load.js";
+import { defaultResultsDir } from "./paths.js";
+import type { LoadShape } from "./scenarios/bench-context.js";
+import type { FanoutShape } from "./scenarios/fanout-scenario.js";
+
+/** The parts of a run; each can be left out with --only. */
+export const benchParts = [
+  "peers",
+  "grouppe",
+  "postgres",
+  "fanout",
+  "idle",
+  "startup",
+  "profile",
+] as const;
+
+/** One part of a run. */
+export type BenchPart = (typeof benchParts)[number];
+
+/** Everything a run is told. */
+export interface BenchOptions {
+  mode: "quick" | "full" | "smoke";
+  engine: EngineChoice;
+  outDir: string;
+  /** The PostgreSQL server to make a throwaway database on. */
+  postgresAdminUrl: string;
+  parts: Set<BenchPart>;
+  shape: LoadShape;
+  fanout: FanoutShape;
+  idleConnections: number;
+  restarts: number;
+  /** Users doing JoinEvent/LeaveEvent in the write scenario (a multiple of 4). */
+  writers: number;
+  /** Fewer cases: one per protocol family, for the smoke test. */
+  reducedMatrix: boolean;
+}
+
+const h2c = { h2cConnections: 16, h2cStreamsPerConnection: 64, http1Connections: 64 };
+
+/** The settings of each mode before flags change them. */
+export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
+  const base = {
+    mode,
+    engine: "auto" as const,
+    outDir: defaultResultsDir,
+    postgresAdminUrl:
+      process.env.GROUPPE_BENCH_DATABASE_URL ??
+      process.env.GROUPPE_TEST_DATABASE_URL ??
+      "postgres://postgres@127.0.0.1:5432/test",
+  };
+  switch (mode) {
+    case "full":
+      return {
+        ...base,
+        parts: new Set(benchParts),
+        shape: { ...h2c, durationSeconds: 10, warmUpSeconds: 2 },
+        fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
+        idleConnections: 10_000,
+        restarts: 5,
+        writers: 32,
+        reducedMatrix: false,
+      };
+    case "quick":
+      return {
+        ...base,
+        parts: new Set(benchParts.filter((part) => part !== "postgres")),
+        // 256 streams in flight instead of 1,024: in 1.5 s a slow server completes few rounds of
+        // 1,024, and throughput would move in steps of a whole round.
+        shape: { ...h2c, h2cStreamsPerConnection: 16, durationSeconds: 1.5, warmUpSeconds: 0.3 },
+        fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 4 },
+        idleConnections: 10_000,
+        restarts: 2,
+        writers: 16,
+        reducedMatrix: false,
+      };
+    case "smoke":
+      return {
+        ...base,
+        engine: "node",
+        parts: new Set(["peers", "grouppe", "fanout", "idle", "startup"]),
+        shape: {
+          h2cConnections: 2,
+          h2cStreamsPerConnection: 4,
+          http1Connections: 4,
+          durationSeconds: 0.3,
+          warmUpSeconds: 0.1,
+        },
+        fanout: { watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 },
+        idleConnections: 50,
+        restarts: 1,
+        writers: 4,
+        reducedMatrix: true,
+      };
+  }
+}
+
+const usage = `Usage: npm run bench -- [--quick] [--engine auto|h2load|node] [--out DIR]
+                        [--postgres | --no-postgres] [--database-url URL] [--only PART,...]
+Parts: ${benchParts.join(", ")}. --quick finishes in under 2 minutes (no PostgreSQL unless
+--postgres); the full run takes under 15.`;
+
+/** Reads the command line; throws with the usage text on a bad flag. */
+export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      engine: { type: "string", default: "auto" },
+      out: { type: "string" },
+      postgres: { type: "boolean" },
+      "no-postgres": { type: "boolean" },
+      "database-url": { type: "string" },
+      only: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const options = presetOptions(values.quick ? "quick" : "full");
+  if (!["auto", "h2load", "node"].includes(values.engine))
+    throw new Error(`--engine must be auto, h2load or node\n${usage}`);
+  options.engine = values.engine as EngineChoice;
+  if (values.out) options.outDir = values.out;
+  if (values["database-url"]) options.postgresAdminUrl = values["database-url"];
+  if (values.only) {
+    const parts = values.only.split(",").map((part) => part.trim());
+    const unknown = parts.filter((part) => !(benchParts as readonly string[]).includes(part));
+    if (unknown.length) throw new Error(`unknown part(s) ${unknown.join(", ")}\n${usage}`);
+    options.parts = new Set(parts as BenchPart[]);
+  }
+  if (values.postgres) options.parts.add("postgres");
+  if (values["no-postgres"]) options.parts.delete("postgres");
+  return options;
+}
+
+/** The usage text. */
+export const benchUsage = usage;

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { presetOptions } from "./bench-options.js";
+import { grouppeBuilt } from "./grouppe/grouppe-process.js";
+import { findH2load } from "./load/h2load-runner.js";
+import { runLoad } from "./load/run-load.js";
+import { fixtureEventId } from "./peers/fixture.js";
+import { startPeer } from "./peers/start-peer.js";
+import { renderMarkdown } from "./report/markdown-report.js";
+import { renderThroughputSvg } from "./report/svg-chart.js";
+import { runBench } from "./run-bench.js";
+import { unarySpec } from "./scenarios/unary-scenario.js";
+
+const h2load = await findH2load();
+
+describe("bench smoke run", () => {
+  it("loads a peer (and grouppe when built) and produces a well-formed report", async () => {
+    const progress: string[] = [];
+    const report = await runBench(presetOptions("smoke"), (line) => progress.push(line));
+
+    expect(report.notes.filter((note) => note.startsWith("FAILED"))).toEqual([]);
+    const peerRow = report.throughput.find((row) => row.server === "bare-http2");
+    expect(peerRow?.result.requests).toBeGreaterThan(0);
+    expect(peerRow?.result.ok).toBe(peerRow?.result.requests);
+    expect(peerRow?.result.errors).toEqual({});
+    expect(peerRow?.result.latencyUs.p99).toBeGreaterThanOrEqual(
+      peerRow?.result.latencyUs.p50 ?? 0,
+    );
+    expect(report.ratios.map((ratio) => ratio.name)).toHaveLength(5);
+    expect(renderMarkdown(report)).toContain("| bare-http2 | memory | Health/Check | grpc |");
+    expect(renderThroughputSvg(report)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+
+    if (!grouppeBuilt()) {
+      expect(report.notes.join("\n")).toContain("grouppe is not built");
+      return;
+    }
+    const grouppeRows = report.throughput.filter((row) => row.server === "grouppe");
+    expect(grouppeRows.map((row) => `${row.method} ${row.protocol}`)).toEqual([
+      "Health/Check grpc",
+      "GetEvent connect-json",
+      "JoinEvent+LeaveEvent grpc",
+    ]);
+    for (const row of grouppeRows) {
+      expect(row.result.requests, `${row.method} ${row.protocol}`).toBeGreaterThan(0);
+      expect(row.result.errors, `${row.method} ${row.protocol}`).toEqual({});
+    }
+    const [fanout] = report.fanout;
+    expect(fanout?.watching).toBe(20);
+    expect(fanout?.writes).toBeGreaterThan(0);
+    expect(fanout?.messages).toBeGreaterThan(0);
+    expect(fanout?.streamErrors).toEqual({});
+    expect(report.idleConnections[0]?.opened).toBe(50);
+    expect(report.startup.map((row) => row.kind)).toEqual(["first start", "restart"]);
+    expect(
+      report.ratios.find((ratio) => ratio.name.startsWith("grouppe GetEvent Connect JSON"))?.value,
+    ).toBeUndefined();
+  }, 300_000);
+
+  it.skipIf(h2load === undefined)(
+    "drives a peer with h2load and checks the RPC status with probes",
+    async () => {
+      const peer = await startPeer("grpc-js");
+      try {
+        const target = {
+          server: "grpc-js" as const,
+          storage: "memory" as const,
+          h2cUrl: peer.h2cUrl,
+          eventId: fixtureEventId,
+        };
+        const shape = {
+          h2cConnections: 2,
+          h2cStreamsPerConnection: 4,
+          http1Connections: 2,
+          durationSeconds: 0.3,
+          warmUpSeconds: 0.1,
+        };
+        const context = { h2load, shape, progress: () => {} };
+        const result = await runLoad(
+          unarySpec(target, { method: "GetEvent", protocol: "grpc" }, context),
+          h2load,
+        );
+        expect(result.engine).toBe("h2load");
+        expect(result.requests).toBeGreaterThan(0);
+        expect(result.errors).toEqual({});
+        expect(result.caveat).toContain("probe");
+
+        const missing = await runLoad(
+          unarySpec(
+            { ...target, eventId: "00000000-0000-4000-8000-000000000000" },
+            { method: "GetEvent", protocol: "grpc" },
+            context,
+          ),
+          h2load,
+        );
+        expect(missing.errors).toMatchObject({ probe_not_found: 40 });
+      } finally {
+        await peer.stop();
+      }
+    },
+    60_000,
+  );
+});

@@ -1,0 +1,9 @@
+import { readFile } from "node:fs/promises";
+
+/** The resident set size of process `pid` in KiB, from /proc/<pid>/status (Linux only). */
+export async function residentKib(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match?.[1]) throw new Error(`/proc/${pid}/status has no VmRSS line`);
+  return Number(match[1]);
+}

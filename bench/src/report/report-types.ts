@@ -1,0 +1,115 @@
+import type { LatencySummary, LoadResult, Protocol, Transport } from "../load/load-spec.js";
+
+/** The servers under test: grouppe and the peers it is compared with. */
+export type ServerName = "grouppe" | "connect-fastify" | "grpc-js" | "bare-http2";
+
+/** grouppe's storage in a run; peers serve from memory. */
+export type Storage = "memory" | "pglite" | "postgres";
+
+/** One closed-loop load run against one server, method and protocol. */
+export interface ThroughputRow {
+  server: ServerName;
+  storage: Storage;
+  method: string;
+  protocol: Protocol;
+  transport: Transport;
+  /** e.g. "16 conns x 64 streams" */
+  concurrency: string;
+  result: LoadResult;
+}
+
+/** One WatchEvent fan-out run: many watchers on one event while its attendance changes. */
+export interface FanoutRow {
+  storage: Storage;
+  watchers: number;
+  sessions: number;
+  /** Watchers whose stream opened and delivered the snapshot. */
+  watching: number;
+  writes: number;
+  writesPerSecond: number;
+  writeErrors: Record<string, number>;
+  /** Attendance messages received by all watchers together. */
+  messages: number;
+  messagesPerSecond: number;
+  /** Fewest and most attendance messages one watcher got. */
+  perWatcher: { min: number; max: number };
+  /** From sending the JoinEvent/LeaveEvent to arrival: an upper bound of commit-to-arrival. */
+  latencyFromSendUs: LatencySummary;
+  /** From the write's response to arrival (negative values count as 0): a lower bound. */
+  latencyFromAckUs: LatencySummary;
+  /** Streams that ended early, by code. */
+  streamErrors: Record<string, number>;
+}
+
+/** Server memory held by idle HTTP/2 connections. */
+export interface IdleConnectionsRow {
+  storage: Storage;
+  target: number;
+  opened: number;
+  failed: Record<string, number>;
+  rssBeforeKib: number;
+  rssAfterKib: number;
+  perConnectionKib: number;
+}
+
+/** Start-up time: spawning `node dist/main.js` until /readyz answers 200. */
+export interface StartupRow {
+  storage: Storage;
+  kind: "first start" | "restart";
+  millis: number[];
+  medianMs: number;
+}
+
+/** One frame of the CPU profile, by self time. */
+export interface ProfileFrame {
+  functionName: string;
+  location: string;
+  selfMs: number;
+  selfPercent: number;
+}
+
+/** Where grouppe's gRPC unary path spends CPU. */
+export interface ProfileSummary {
+  workload: string;
+  sampledMs: number;
+  /** Share of samples in which the process was idle. */
+  idlePercent: number;
+  frames: ProfileFrame[];
+}
+
+/** A figure checked against its target. */
+export interface RatioCheck {
+  name: string;
+  value: number | undefined;
+  target: number;
+  comparison: ">=" | "<=";
+  unit: string;
+  met: boolean | undefined;
+  /** How far from the target, in words, when missed or not measured. */
+  verdict: string;
+}
+
+/** Everything one bench run measured; written as latest.json and rendered as latest.md. */
+export interface BenchReport {
+  mode: "quick" | "full" | "smoke";
+  startedAt: string;
+  finishedAt: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGib: number;
+    node: string;
+    platform: string;
+    loadAverage: number[];
+  };
+  loadGenerator: string;
+  serverEnv: Record<string, string>;
+  throughput: ThroughputRow[];
+  fanout: FanoutRow[];
+  idleConnections: IdleConnectionsRow[];
+  startup: StartupRow[];
+  profile?: ProfileSummary;
+  ratios: RatioCheck[];
+  /** Parts skipped or failed, and why. */
+  notes: string[];
+}

@@ -1,0 +1,79 @@
+import { type RunningGrouppe, startGrouppe } from "../grouppe/grouppe-process.js";
+import { seedGrouppe } from "../grouppe/seed-grouppe.js";
+import type { FanoutRow, Storage, ThroughputRow } from "../report/report-types.js";
+import type { BenchContext } from "./bench-context.js";
+import { type FanoutShape, runFanoutScenario } from "./fanout-scenario.js";
+import { runUnaryCases, type UnaryCase, unaryCases } from "./unary-scenario.js";
+import { runWriteScenario } from "./write-scenario.js";
+
+/** What to run against one grouppe instance. */
+export interface GrouppeSuitePlan {
+  storage: Exclude<Storage, "memory">;
+  databaseUrl?: string;
+  /** PGlite's data directory, kept after the run so later parts restart on it. */
+  dataDir?: string;
+  cases: UnaryCase[];
+  writers: number;
+  /** Fan-out shape, or undefined to skip it. */
+  fanout?: FanoutShape;
+}
+
+/** What one grouppe instance measured. */
+export interface GrouppeSuiteResult {
+  startupMs: number;
+  /** The event GetEvent read. */
+  eventId: string;
+  throughput: ThroughputRow[];
+  fanout?: FanoutRow;
+}
+
+/** Every read case: Health/Check and GetEvent over all four protocols, ListEvents (lighter load) over two. */
+export function fullGrouppeCases(): UnaryCase[] {
+  return [
+    ...unaryCases(
+      ["Health/Check", "GetEvent"],
+      ["grpc", "connect-proto", "connect-json", "grpc-web"],
+    ),
+    ...unaryCases(["ListEvents"], ["grpc", "connect-json"]).map((unaryCase) => ({
+      ...unaryCase,
+      light: true,
+    })),
+  ];
+}
+
+/**
+ * Starts grouppe on `plan.storage`, seeds it through its API, and runs the unary cases, the
+ * JoinEvent/LeaveEvent writes and the fan-out against it.
+ */
+export async function runGrouppeSuite(
+  plan: GrouppeSuitePlan,
+  context: BenchContext,
+): Promise<GrouppeSuiteResult> {
+  const grouppe: RunningGrouppe = await startGrouppe({
+    databaseUrl: plan.databaseUrl,
+    dataDir: plan.dataDir,
+  });
+  try {
+    context.progress(`grouppe/${plan.storage} ready in ${Math.round(grouppe.startupMs)} ms`);
+    const seeded = await seedGrouppe(grouppe.url, {
+      events: 24,
+      writers: plan.writers,
+      fanoutUsers: plan.fanout ? Math.max(8, plan.fanout.writers * 4) : 0,
+    });
+    const target = {
+      server: "grouppe" as const,
+      storage: plan.storage,
+      h2cUrl: grouppe.url,
+      http1Url: grouppe.url,
+      eventId: seeded.eventIds[0] ?? "",
+    };
+    const throughput = await runUnaryCases(target, plan.cases, context);
+    throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
+    const fanout = plan.fanout
+      ? await runFanoutScenario(grouppe.url, plan.storage, seeded, plan.fanout, context)
+      : undefined;
+    return { startupMs: grouppe.startupMs, eventId: target.eventId, throughput, fanout };
+  } finally {
+    await grouppe.stop();
+  }
+}
