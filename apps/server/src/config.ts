@@ -1,5 +1,7 @@
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { createSecureContext } from "node:tls";
 
 /**
  * Everything the server can be told, read once from the environment at start-up. A bad value
@@ -35,6 +37,10 @@ export interface Config {
     maxTimeoutMs: number;
     requestTimeoutMs: number;
     headersTimeoutMs: number;
+    /** How long an idle HTTP/1.1 keep-alive connection stays open. */
+    http1KeepAliveTimeoutMs: number;
+    /** An HTTP/1.1 socket with no traffic for this long is closed; above the live heartbeat. */
+    connectionTimeoutMs: number;
     keepaliveIntervalMs: number;
     keepaliveTimeoutMs: number;
     maxConnectionAgeMs: number;
@@ -91,7 +97,8 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) fail(name, raw, `one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    fail(name, raw, `one of ${allowed.join(", ")}`);
   return raw as T;
 }
 
@@ -115,13 +122,36 @@ function origins(env: Env, name: string): string[] {
     try {
       parsed = new URL(origin);
     } catch {
-      return fail(name, origin, "a comma-separated list of origins such as https://app.example.com");
+      return fail(
+        name,
+        origin,
+        "a comma-separated list of origins such as https://app.example.com",
+      );
     }
     if (parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
       fail(name, origin, "origins as scheme://host[:port], without path or trailing slash");
     }
     return origin;
   });
+}
+
+/** Fails at start-up, not at the first handshake, when the PEM files are unusable. */
+function checkTls(cert: Buffer, key: Buffer, clientCa: Buffer | undefined): void {
+  const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(`GROUPPE_TLS_CERT and GROUPPE_TLS_KEY cannot be used: ${why(error)}`);
+  }
+  if (!clientCa) return;
+  try {
+    // A CA file without a certificate in it is accepted by OpenSSL and would silently make
+    // every client anonymous; parsing it catches that.
+    new X509Certificate(clientCa);
+    createSecureContext({ ca: clientCa });
+  } catch (error) {
+    throw new ConfigError(`GROUPPE_CLIENT_CA cannot be used: ${why(error)}`);
+  }
 }
 
 /** Reads and checks the configuration; throws {@link ConfigError} on the first bad variable. */
@@ -133,7 +163,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError("GROUPPE_TLS_CERT and GROUPPE_TLS_KEY must be set together");
   }
   const clientCa = file(env, "GROUPPE_CLIENT_CA");
-  if (clientCa && !cert) throw new ConfigError("GROUPPE_CLIENT_CA needs GROUPPE_TLS_CERT and GROUPPE_TLS_KEY");
+  if (clientCa && !cert)
+    throw new ConfigError("GROUPPE_CLIENT_CA needs GROUPPE_TLS_CERT and GROUPPE_TLS_KEY");
+  if (cert && key) checkTls(cert, key, clientCa);
   const allowPlaintext = flag(env, "GROUPPE_ALLOW_PLAINTEXT", false);
   if (production && !cert && !allowPlaintext) {
     throw new ConfigError(
@@ -147,7 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
   const keyFile = env.GROUPPE_JWT_KEY_FILE;
   const signingKeyPem = keyFile ? file(env, "GROUPPE_JWT_KEY_FILE")?.toString("utf8") : undefined;
   const minute = 60;
-  return {
+  const config: Config = {
     production,
     host: env.HOST?.trim() || "0.0.0.0",
     port: integer(env, "PORT", 8080, 0, 65535),
@@ -166,25 +198,71 @@ export function loadConfig(env: Env = process.env): Config {
     allowPlaintext,
     corsOrigins: origins(env, "GROUPPE_CORS_ORIGINS"),
     reflection: flag(env, "GROUPPE_REFLECTION", !production),
-    webDir: resolve(env.GROUPPE_WEB_DIR?.trim() || new URL("../../web/build", import.meta.url).pathname),
+    webDir: resolve(
+      env.GROUPPE_WEB_DIR?.trim() || new URL("../../web/build", import.meta.url).pathname,
+    ),
     auth: {
       issuer: env.GROUPPE_JWT_ISSUER?.trim() || "grouppe",
       audience: env.GROUPPE_JWT_AUDIENCE?.trim() || "grouppe-api",
       signingKeyPem,
-      accessTokenTtlSeconds: integer(env, "GROUPPE_ACCESS_TOKEN_TTL_SECONDS", 15 * minute, 10, 24 * 60 * minute),
-      refreshTokenTtlSeconds: integer(env, "GROUPPE_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 60 * minute, 60, 365 * 24 * 60 * minute),
+      accessTokenTtlSeconds: integer(
+        env,
+        "GROUPPE_ACCESS_TOKEN_TTL_SECONDS",
+        15 * minute,
+        10,
+        24 * 60 * minute,
+      ),
+      refreshTokenTtlSeconds: integer(
+        env,
+        "GROUPPE_REFRESH_TOKEN_TTL_SECONDS",
+        30 * 24 * 60 * minute,
+        60,
+        365 * 24 * 60 * minute,
+      ),
     },
     limits: {
       readMaxBytes: integer(env, "GROUPPE_READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-      writeMaxBytes: integer(env, "GROUPPE_WRITE_MAX_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+      writeMaxBytes: integer(
+        env,
+        "GROUPPE_WRITE_MAX_BYTES",
+        4 * 1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
       maxConcurrentStreams: integer(env, "GROUPPE_MAX_CONCURRENT_STREAMS", 100, 1, 10_000),
       maxTimeoutMs: integer(env, "GROUPPE_MAX_TIMEOUT_MS", 60_000, 100, 3_600_000),
       requestTimeoutMs: integer(env, "GROUPPE_REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
       headersTimeoutMs: integer(env, "GROUPPE_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
+      http1KeepAliveTimeoutMs: integer(
+        env,
+        "GROUPPE_HTTP1_KEEP_ALIVE_TIMEOUT_MS",
+        65_000,
+        100,
+        3_600_000,
+      ),
+      connectionTimeoutMs: integer(
+        env,
+        "GROUPPE_CONNECTION_TIMEOUT_MS",
+        120_000,
+        1_000,
+        24 * 3_600_000,
+      ),
       keepaliveIntervalMs: integer(env, "GROUPPE_KEEPALIVE_INTERVAL_MS", 60_000, 1_000, 3_600_000),
       keepaliveTimeoutMs: integer(env, "GROUPPE_KEEPALIVE_TIMEOUT_MS", 20_000, 100, 600_000),
-      maxConnectionAgeMs: integer(env, "GROUPPE_MAX_CONNECTION_AGE_MS", 30 * 60_000, 1_000, 7 * 24 * 3_600_000),
-      maxConnectionAgeGraceMs: integer(env, "GROUPPE_MAX_CONNECTION_AGE_GRACE_MS", 30_000, 0, 3_600_000),
+      maxConnectionAgeMs: integer(
+        env,
+        "GROUPPE_MAX_CONNECTION_AGE_MS",
+        30 * 60_000,
+        1_000,
+        7 * 24 * 3_600_000,
+      ),
+      maxConnectionAgeGraceMs: integer(
+        env,
+        "GROUPPE_MAX_CONNECTION_AGE_GRACE_MS",
+        30_000,
+        0,
+        3_600_000,
+      ),
       compressMinBytes: integer(env, "GROUPPE_COMPRESS_MIN_BYTES", 1024, 0, 64 * 1024 * 1024),
       shutdownGraceMs: integer(env, "GROUPPE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     },
@@ -201,4 +279,11 @@ export function loadConfig(env: Env = process.env): Config {
       queueLimit: integer(env, "GROUPPE_WATCH_QUEUE", 256, 4, 1_000_000),
     },
   };
+  if (config.limits.connectionTimeoutMs <= config.live.heartbeatMs) {
+    // An idle-socket timeout at or below the heartbeat would cut every quiet HTTP/1.1 stream.
+    throw new ConfigError(
+      `GROUPPE_CONNECTION_TIMEOUT_MS (${config.limits.connectionTimeoutMs}) must be above GROUPPE_HEARTBEAT_MS (${config.live.heartbeatMs})`,
+    );
+  }
+  return config;
 }

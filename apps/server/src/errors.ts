@@ -30,20 +30,31 @@ export function grouppeError(
   code: Code,
   reason: string,
   message: string,
-  options: { metadata?: Record<string, string>; headers?: Headers | Record<string, string>; details?: ConnectError["details"] } = {},
+  options: {
+    metadata?: Record<string, string>;
+    headers?: Headers | Record<string, string>;
+    details?: ConnectError["details"];
+  } = {},
 ): ConnectError {
   const details = [errorInfo(reason, options.metadata), ...(options.details ?? [])];
   return new ConnectError(message, code, options.headers, details as never);
 }
 
 /** INVALID_ARGUMENT with a google.rpc.BadRequest listing every field violation. */
-export function invalidArgument(message: string, violations: readonly FieldViolation[]): ConnectError {
+export function invalidArgument(
+  message: string,
+  violations: readonly FieldViolation[],
+): ConnectError {
   return grouppeError(Code.InvalidArgument, "INVALID_ARGUMENT", message, {
     details: [
       {
         desc: BadRequestSchema,
         value: {
-          fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: v.reason ?? "" })),
+          fieldViolations: violations.map((v) => ({
+            field: v.field,
+            description: v.description,
+            reason: v.reason ?? "",
+          })),
         },
       },
     ] as never,
@@ -65,12 +76,17 @@ export function validationFailed(violations: readonly Violation[], prefix = ""):
   }));
   const error = invalidArgument(describeViolations(fieldViolations), fieldViolations);
   const [value, desc] = violationsToProto([...violations]);
-  return new ConnectError(error.rawMessage, error.code, undefined, [...error.details, { desc, value }] as never);
+  return new ConnectError(error.rawMessage, error.code, undefined, [
+    ...error.details,
+    { desc, value },
+  ] as never);
 }
 
 /** One readable sentence for a list of violations: "event.title: value length must be at least 1 characters; …". */
 export function describeViolations(violations: readonly FieldViolation[]): string {
-  return violations.map((v) => (v.field ? `${v.field}: ${v.description}` : v.description)).join("; ");
+  return violations
+    .map((v) => (v.field ? `${v.field}: ${v.description}` : v.description))
+    .join("; ");
 }
 
 const domainCodes: Record<DomainReason, Code> = {
@@ -118,21 +134,35 @@ export function permissionDenied(message: string, reason = "PERMISSION_DENIED"):
  * their meaning; anything else becomes INTERNAL with a generic message, and its details go to
  * the log with the request id, never to the caller.
  */
-export function toPublicError(error: unknown, log: { logger: Logger; requestId: string; procedure: string }): ConnectError {
+export function toPublicError(
+  error: unknown,
+  log: { logger: Logger; requestId: string; procedure: string },
+): ConnectError {
   if (error instanceof DomainError) return fromDomainError(error);
   if (error instanceof ConnectError) {
     if (error.code === Code.Internal || error.code === Code.Unknown) {
-      log.logger.error({ err: error, requestId: log.requestId, procedure: log.procedure }, "rpc failed");
+      log.logger.error(
+        { err: error, requestId: log.requestId, procedure: log.procedure },
+        "rpc failed",
+      );
       return internalError(log.requestId);
     }
     return error;
   }
-  log.logger.error({ err: error, requestId: log.requestId, procedure: log.procedure }, "rpc failed");
+  log.logger.error(
+    { err: error, requestId: log.requestId, procedure: log.procedure },
+    "rpc failed",
+  );
   return internalError(log.requestId);
 }
 
 function internalError(requestId: string): ConnectError {
-  return grouppeError(Code.Internal, "INTERNAL", `internal error; quote request id ${requestId} when reporting it`, {
-    metadata: { requestId },
-  });
+  return grouppeError(
+    Code.Internal,
+    "INTERNAL",
+    `internal error; quote request id ${requestId} when reporting it`,
+    {
+      metadata: { requestId },
+    },
+  );
 }

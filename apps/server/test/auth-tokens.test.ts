@@ -16,8 +16,15 @@ const now = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
   server = await startTestServer();
-  const auth = createClient(AuthService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
-  const { session } = await auth.signUp({ email: "token-test@example.com", password: "correct horse", displayName: "T" });
+  const auth = createClient(
+    AuthService,
+    createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+  );
+  const { session } = await auth.signUp({
+    email: "token-test@example.com",
+    password: "correct horse",
+    displayName: "T",
+  });
   userId = session?.user?.id ?? "";
   serverKeyPem = await readFile(join(server.dataDir, "jwt-signing-key.pem"), "utf8");
 });
@@ -27,14 +34,30 @@ afterAll(async () => {
 });
 
 /** A token signed with the server's own key, with any claim or header changed. */
-async function forge(claims: Partial<JWTPayload> = {}, options: { pem?: string; typ?: string } = {}) {
-  const base = { sub: userId, iss: "grouppe", aud: "grouppe-api", iat: now(), nbf: now(), exp: now() + 600, ...claims };
+async function forge(
+  claims: Partial<JWTPayload> = {},
+  options: { pem?: string; typ?: string } = {},
+) {
+  const base = {
+    sub: userId,
+    iss: "grouppe",
+    aud: "grouppe-api",
+    iat: now(),
+    nbf: now(),
+    exp: now() + 600,
+    ...claims,
+  };
   const key = await importPKCS8(options.pem ?? serverKeyPem, "EdDSA");
-  return new SignJWT(base).setProtectedHeader({ alg: "EdDSA", typ: options.typ ?? "at+jwt" }).sign(key);
+  return new SignJWT(base)
+    .setProtectedHeader({ alg: "EdDSA", typ: options.typ ?? "at+jwt" })
+    .sign(key);
 }
 
 async function createWith(authorization: string | undefined) {
-  const events = createClient(EventService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+  const events = createClient(
+    EventService,
+    createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+  );
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
   return events.createEvent({ event: eventInput({ title: "Must not exist" }) }, { headers }).then(
     () => "created",
@@ -48,7 +71,9 @@ describe("access tokens", () => {
   });
 
   it("refuses every bad token with UNAUTHENTICATED and writes nothing", async () => {
-    const otherKey = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const otherKey = generateKeyPairSync("ed25519")
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString();
     const cases: Record<string, string | undefined> = {
       missing: undefined,
       "not a bearer": "Basic dXNlcjpwYXNz",
@@ -66,7 +91,10 @@ describe("access tokens", () => {
       expect(outcome, name).toBeInstanceOf(ConnectError);
       expect((outcome as ConnectError).code, name).toBe(Code.Unauthenticated);
     }
-    const events = createClient(EventService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+    const events = createClient(
+      EventService,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
     const { events: listed } = await events.listEvents({ query: "Must not exist" });
     expect(listed.length).toBe(1); // only the baseline
   });
@@ -77,8 +105,12 @@ describe("sessions", () => {
 
   it("answers an unknown email and a wrong password alike", async () => {
     const auth = createClient(AuthService, transport());
-    const unknown = await auth.logIn({ email: "nobody@example.com", password: "whatever1" }).catch((e: unknown) => ConnectError.from(e));
-    const wrong = await auth.logIn({ email: "token-test@example.com", password: "whatever1" }).catch((e: unknown) => ConnectError.from(e));
+    const unknown = await auth
+      .logIn({ email: "nobody@example.com", password: "whatever1" })
+      .catch((e: unknown) => ConnectError.from(e));
+    const wrong = await auth
+      .logIn({ email: "token-test@example.com", password: "whatever1" })
+      .catch((e: unknown) => ConnectError.from(e));
     expect(unknown).toBeInstanceOf(ConnectError);
     expect(wrong).toBeInstanceOf(ConnectError);
     expect((unknown as ConnectError).code).toBe(Code.Unauthenticated);
@@ -87,12 +119,17 @@ describe("sessions", () => {
 
   it("rotates refresh tokens and revokes the family when a used one comes back", async () => {
     const auth = createClient(AuthService, transport());
-    const first = (await auth.logIn({ email: "token-test@example.com", password: "correct horse" })).session;
+    const first = (await auth.logIn({ email: "token-test@example.com", password: "correct horse" }))
+      .session;
     const second = (await auth.refreshToken({ refreshToken: first?.refreshToken ?? "" })).session;
-    const reused = await auth.refreshToken({ refreshToken: first?.refreshToken ?? "" }).catch((e: unknown) => ConnectError.from(e));
+    const reused = await auth
+      .refreshToken({ refreshToken: first?.refreshToken ?? "" })
+      .catch((e: unknown) => ConnectError.from(e));
     expect((reused as ConnectError).code).toBe(Code.Unauthenticated);
     // The thief's replay also ended the legitimate continuation of that session.
-    const revoked = await auth.refreshToken({ refreshToken: second?.refreshToken ?? "" }).catch((e: unknown) => ConnectError.from(e));
+    const revoked = await auth
+      .refreshToken({ refreshToken: second?.refreshToken ?? "" })
+      .catch((e: unknown) => ConnectError.from(e));
     expect((revoked as ConnectError).code).toBe(Code.Unauthenticated);
   });
 

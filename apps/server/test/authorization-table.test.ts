@@ -1,12 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
 import { Health } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Access, accessTable } from "../src/rpc/access-table.js";
-import { createClientCertificate, createDevCa, createServerCertificate } from "../src/tls/dev-certificates.js";
+import {
+  createClientCertificate,
+  createDevCa,
+  createServerCertificate,
+} from "../src/tls/dev-certificates.js";
 import { eventInput } from "./support/event-input.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -59,7 +69,11 @@ beforeAll(async () => {
   const anonymous = transport();
   const auth = createClient(AuthService, anonymous);
   const signUp = async (name: string) => {
-    const { session } = await auth.signUp({ email: `${name}-${randomUUID()}@example.com`, password: "correct horse", displayName: name });
+    const { session } = await auth.signUp({
+      email: `${name}-${randomUUID()}@example.com`,
+      password: "correct horse",
+      displayName: name,
+    });
     if (!session) throw new Error("no session");
     return session;
   };
@@ -79,7 +93,9 @@ afterAll(async () => {
 
 /** A fresh event organized by the organizer, which the other user RSVPed to. */
 async function freshEvent(): Promise<{ id: string; etag: string }> {
-  const { event } = await createClient(EventService, transports.organizer).createEvent({ event: eventInput() });
+  const { event } = await createClient(EventService, transports.organizer).createEvent({
+    event: eventInput(),
+  });
   if (!event) throw new Error("no event");
   await createClient(EventService, transports["other user"]).joinEvent({ eventId: event.id });
   return { id: event.id, etag: "" };
@@ -96,9 +112,15 @@ async function freshRefreshToken(): Promise<string> {
 
 /** One valid call per RPC, made with the given transport. */
 const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
-  [EventService.method.getEvent, async (t) => createClient(EventService, t).getEvent({ id: (await freshEvent()).id })],
+  [
+    EventService.method.getEvent,
+    async (t) => createClient(EventService, t).getEvent({ id: (await freshEvent()).id }),
+  ],
   [EventService.method.listEvents, (t) => createClient(EventService, t).listEvents({})],
-  [EventService.method.listAttendees, async (t) => createClient(EventService, t).listAttendees({ eventId: (await freshEvent()).id })],
+  [
+    EventService.method.listAttendees,
+    async (t) => createClient(EventService, t).listAttendees({ eventId: (await freshEvent()).id }),
+  ],
   [
     EventService.method.watchEvent,
     async (t) => {
@@ -112,9 +134,18 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
       for await (const message of createClient(EventService, t).watchEvents({})) return message;
     },
   ],
-  [EventService.method.createEvent, (t) => createClient(EventService, t).createEvent({ event: eventInput() })],
-  [EventService.method.joinEvent, async (t) => createClient(EventService, t).joinEvent({ eventId: (await freshEvent()).id })],
-  [EventService.method.leaveEvent, async (t) => createClient(EventService, t).leaveEvent({ eventId: (await freshEvent()).id })],
+  [
+    EventService.method.createEvent,
+    (t) => createClient(EventService, t).createEvent({ event: eventInput() }),
+  ],
+  [
+    EventService.method.joinEvent,
+    async (t) => createClient(EventService, t).joinEvent({ eventId: (await freshEvent()).id }),
+  ],
+  [
+    EventService.method.leaveEvent,
+    async (t) => createClient(EventService, t).leaveEvent({ eventId: (await freshEvent()).id }),
+  ],
   [
     EventService.method.updateEvent,
     async (t) =>
@@ -123,8 +154,15 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
         updateMask: { paths: ["title"] },
       }),
   ],
-  [EventService.method.cancelEvent, async (t) => createClient(EventService, t).cancelEvent({ id: (await freshEvent()).id, reason: "weather" })],
-  [EventService.method.deleteEvent, async (t) => createClient(EventService, t).deleteEvent({ id: (await freshEvent()).id })],
+  [
+    EventService.method.cancelEvent,
+    async (t) =>
+      createClient(EventService, t).cancelEvent({ id: (await freshEvent()).id, reason: "weather" }),
+  ],
+  [
+    EventService.method.deleteEvent,
+    async (t) => createClient(EventService, t).deleteEvent({ id: (await freshEvent()).id }),
+  ],
   [
     EventService.method.importEvents,
     async (t) => {
@@ -140,18 +178,33 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
   [
     AuthService.method.signUp,
     (t) =>
-      createClient(AuthService, t).signUp({ email: `new-${randomUUID()}@example.com`, password: "correct horse", displayName: "New" }),
+      createClient(AuthService, t).signUp({
+        email: `new-${randomUUID()}@example.com`,
+        password: "correct horse",
+        displayName: "New",
+      }),
   ],
   [
     AuthService.method.logIn,
     async (t) => {
       const email = `login-${randomUUID()}@example.com`;
-      await createClient(AuthService, transports.anonymous).signUp({ email, password: "correct horse", displayName: "Login" });
+      await createClient(AuthService, transports.anonymous).signUp({
+        email,
+        password: "correct horse",
+        displayName: "Login",
+      });
       return createClient(AuthService, t).logIn({ email, password: "correct horse" });
     },
   ],
-  [AuthService.method.refreshToken, async (t) => createClient(AuthService, t).refreshToken({ refreshToken: await freshRefreshToken() })],
-  [AuthService.method.logOut, async (t) => createClient(AuthService, t).logOut({ refreshToken: await freshRefreshToken() })],
+  [
+    AuthService.method.refreshToken,
+    async (t) =>
+      createClient(AuthService, t).refreshToken({ refreshToken: await freshRefreshToken() }),
+  ],
+  [
+    AuthService.method.logOut,
+    async (t) => createClient(AuthService, t).logOut({ refreshToken: await freshRefreshToken() }),
+  ],
   [AuthService.method.getCurrentUser, (t) => createClient(AuthService, t).getCurrentUser({})],
   [Health.method.check, (t) => createClient(Health, t).check({})],
   [Health.method.list, (t) => createClient(Health, t).list({})],
@@ -181,8 +234,12 @@ describe("the authorization table", () => {
           (error: unknown) => ConnectError.from(error).code,
         );
         const want = expectedCode(access, caller);
-        outcomes.push(`${method.name} as ${caller}: ${typeof outcome === "number" ? Code[outcome] : outcome}`);
-        expected.push(`${method.name} as ${caller}: ${typeof want === "number" ? Code[want] : want}`);
+        outcomes.push(
+          `${method.name} as ${caller}: ${typeof outcome === "number" ? Code[outcome] : outcome}`,
+        );
+        expected.push(
+          `${method.name} as ${caller}: ${typeof want === "number" ? Code[want] : want}`,
+        );
       }
     }
     expect(outcomes).toEqual(expected);

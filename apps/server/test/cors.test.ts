@@ -53,8 +53,16 @@ describe("CORS", () => {
     expect(response.status).toBe(204);
     expect(response.headers["access-control-allow-origin"]).toBe(allowed);
     expect(response.headers["access-control-allow-methods"]).toBe("POST, GET");
-    const allowedHeaders = (response.headers["access-control-allow-headers"] ?? "").toLowerCase().split(/,\s*/);
-    for (const header of ["content-type", "connect-protocol-version", "authorization", "x-request-id", "x-grpc-web"]) {
+    const allowedHeaders = (response.headers["access-control-allow-headers"] ?? "")
+      .toLowerCase()
+      .split(/,\s*/);
+    for (const header of [
+      "content-type",
+      "connect-protocol-version",
+      "authorization",
+      "x-request-id",
+      "x-grpc-web",
+    ]) {
       expect(allowedHeaders).toContain(header);
     }
     expect(Number(response.headers["access-control-max-age"])).toBeGreaterThan(0);
@@ -69,12 +77,19 @@ describe("CORS", () => {
       expect(response.headers["access-control-allow-origin"]).toBe(origin);
       expect(varies(response.headers)).toContain("origin");
       const exposed = (response.headers["access-control-expose-headers"] ?? "").toLowerCase();
-      for (const header of ["grpc-status", "grpc-message", "x-request-id"]) expect(exposed).toContain(header);
+      for (const header of ["grpc-status", "grpc-message", "x-request-id"])
+        expect(exposed).toContain(header);
     }
   });
 
   it("gives other origins, look-alikes and the null origin no Access-Control-Allow-Origin", async () => {
-    for (const origin of ["https://evil.example", "null", `${allowed}.evil.example`, "https://APP.example.com", "http://app.example.com"]) {
+    for (const origin of [
+      "https://evil.example",
+      "null",
+      `${allowed}.evil.example`,
+      "https://APP.example.com",
+      "http://app.example.com",
+    ]) {
       const answer = await call(origin);
       expect(answer.status, origin).toBe(200);
       expect(answer.headers["access-control-allow-origin"], origin).toBeUndefined();
@@ -90,10 +105,26 @@ describe("CORS", () => {
   });
 
   it("applies the same rules over HTTP/2", async () => {
-    const good = await curl(rpcUrl, ["--http2-prior-knowledge", "-X", "OPTIONS", "-H", `origin: ${allowed}`, "-H", "access-control-request-method: POST"]);
+    const good = await curl(rpcUrl, [
+      "--http2-prior-knowledge",
+      "-X",
+      "OPTIONS",
+      "-H",
+      `origin: ${allowed}`,
+      "-H",
+      "access-control-request-method: POST",
+    ]);
     expect(good.httpVersion).toBe("2");
     expect(good.headers["access-control-allow-origin"]).toBe(allowed);
-    const bad = await curl(rpcUrl, ["--http2-prior-knowledge", "-X", "OPTIONS", "-H", "origin: https://evil.example", "-H", "access-control-request-method: POST"]);
+    const bad = await curl(rpcUrl, [
+      "--http2-prior-knowledge",
+      "-X",
+      "OPTIONS",
+      "-H",
+      "origin: https://evil.example",
+      "-H",
+      "access-control-request-method: POST",
+    ]);
     expect(bad.headers["access-control-allow-origin"]).toBeUndefined();
   });
 });

@@ -1,5 +1,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +28,12 @@ describe("HealthStatus", () => {
     health.set("a.Service", ServingStatus.SERVING);
     abort.abort();
     await watching;
-    expect(seen).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING, ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+    expect(seen).toEqual([
+      ServingStatus.SERVING,
+      ServingStatus.NOT_SERVING,
+      ServingStatus.SERVING,
+      ServingStatus.NOT_SERVING,
+    ]);
     expect(health.get("a.Service")).toBe(ServingStatus.NOT_SERVING);
     expect(health.get("")).toBe(ServingStatus.NOT_SERVING);
   });
@@ -57,18 +66,43 @@ describe("grpc.health.v1.Health", () => {
   });
 
   it("reports the server and each grouppe service SERVING", async () => {
-    const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
+    const grpc = createClient(
+      Health,
+      createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }),
+    );
     for (const service of ["", EventService.typeName, AuthService.typeName]) {
       expect((await grpc.check({ service })).status, service).toBe(ServingStatus.SERVING);
       expect((await grpcJs.check(service)).response.status, service).toBe(ServingStatus.SERVING);
     }
   });
 
+  it("lists the server and every grouppe service with its status", async () => {
+    const connect = createClient(
+      Health,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
+    const { statuses } = await connect.list({});
+    expect(
+      Object.fromEntries(Object.entries(statuses).map(([name, answer]) => [name, answer.status])),
+    ).toEqual({
+      "": ServingStatus.SERVING,
+      [EventService.typeName]: ServingStatus.SERVING,
+      [AuthService.typeName]: ServingStatus.SERVING,
+    });
+  });
+
   it("answers NOT_FOUND for a service it does not serve", async () => {
-    const connect = createClient(Health, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
-    const error = await connect.check({ service: "grouppe.v1.NoSuchService" }).catch((e: unknown) => ConnectError.from(e));
+    const connect = createClient(
+      Health,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
+    const error = await connect
+      .check({ service: "grouppe.v1.NoSuchService" })
+      .catch((e: unknown) => ConnectError.from(e));
     expect((error as ConnectError).code).toBe(Code.NotFound);
-    const fromGrpcJs = await grpcJs.check("grouppe.v1.NoSuchService").catch((e: { code?: number }) => e);
+    const fromGrpcJs = await grpcJs
+      .check("grouppe.v1.NoSuchService")
+      .catch((e: { code?: number }) => e);
     expect((fromGrpcJs as { code?: number }).code).toBe(Code.NotFound);
     const response = await curl(`${server.baseUrl}/grpc.health.v1.Health/Check`, [
       "-H",
@@ -80,18 +114,32 @@ describe("grpc.health.v1.Health", () => {
   });
 
   it("keeps watching an unknown service, reporting SERVICE_UNKNOWN", async () => {
-    const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
+    const grpc = createClient(
+      Health,
+      createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }),
+    );
     const abort = new AbortController();
-    const stream = grpc.watch({ service: "grouppe.v1.NoSuchService" }, { signal: abort.signal })[Symbol.asyncIterator]();
+    const stream = grpc
+      .watch({ service: "grouppe.v1.NoSuchService" }, { signal: abort.signal })
+      [Symbol.asyncIterator]();
     expect((await stream.next()).value?.status).toBe(ServingStatus.SERVICE_UNKNOWN);
     abort.abort();
   });
 
   it("turns NOT_SERVING at shutdown, then ends Watch with UNAVAILABLE and stops accepting calls", async () => {
-    const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
-    const connect = createClient(Health, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+    const grpc = createClient(
+      Health,
+      createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }),
+    );
+    const connect = createClient(
+      Health,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
     let started = 0;
-    const watchers = [grpc.watch({ service: "" }), connect.watch({ service: EventService.typeName })].map(async (stream) => {
+    const watchers = [
+      grpc.watch({ service: "" }),
+      connect.watch({ service: EventService.typeName }),
+    ].map(async (stream) => {
       const statuses: ServingStatus[] = [];
       try {
         for await (const message of stream) {
@@ -108,7 +156,10 @@ describe("grpc.health.v1.Health", () => {
     await server.close();
     const results = await Promise.all(watchers);
     for (const result of results) {
-      expect(result).toEqual({ statuses: [ServingStatus.SERVING, ServingStatus.NOT_SERVING], code: Code.Unavailable });
+      expect(result).toEqual({
+        statuses: [ServingStatus.SERVING, ServingStatus.NOT_SERVING],
+        code: Code.Unavailable,
+      });
     }
     const after = await connect.check({ service: "" }).catch((e: unknown) => ConnectError.from(e));
     expect((after as ConnectError).code).toBe(Code.Unavailable);

@@ -2,9 +2,19 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { AuthService, EventService, type ImportEventsRequest, ImportEventsRequestSchema } from "@grouppe/api";
+import {
+  AuthService,
+  EventService,
+  type ImportEventsRequest,
+  ImportEventsRequestSchema,
+} from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClientCertificate, createDevCa, createServerCertificate, type PemCertificate } from "../src/tls/dev-certificates.js";
+import {
+  createClientCertificate,
+  createDevCa,
+  createServerCertificate,
+  type PemCertificate,
+} from "../src/tls/dev-certificates.js";
 import { eventInput } from "./support/event-input.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -16,7 +26,9 @@ let organizerId = "";
 let organizerToken = "";
 const sessions: Http2SessionManager[] = [];
 
-function grpc(options: { cert?: PemCertificate; headers?: Record<string, string> } = {}): Transport {
+function grpc(
+  options: { cert?: PemCertificate; headers?: Record<string, string> } = {},
+): Transport {
   const nodeOptions = { ca: ca.cert, cert: options.cert?.cert, key: options.cert?.key };
   const sessionManager = new Http2SessionManager(server.baseUrl, {}, nodeOptions);
   sessions.push(sessionManager);
@@ -25,7 +37,8 @@ function grpc(options: { cert?: PemCertificate; headers?: Record<string, string>
     sessionManager,
     interceptors: [
       (next) => (req) => {
-        for (const [name, value] of Object.entries(options.headers ?? {})) req.header.set(name, value);
+        for (const [name, value] of Object.entries(options.headers ?? {}))
+          req.header.set(name, value);
         return next(req);
       },
     ],
@@ -36,7 +49,10 @@ async function* rows(list: ImportEventsRequest[]) {
   yield* list;
 }
 
-function row(key: string, overrides: Partial<{ title: string; organizerId: string }> = {}): ImportEventsRequest {
+function row(
+  key: string,
+  overrides: Partial<{ title: string; organizerId: string }> = {},
+): ImportEventsRequest {
   return create(ImportEventsRequestSchema, {
     key,
     organizerId: overrides.organizerId ?? organizerId,
@@ -50,7 +66,10 @@ beforeAll(async () => {
   const serverCert = await createServerCertificate(ca);
   serviceCert = await createClientCertificate(ca, "importer");
   strangerCert = await createClientCertificate(otherCa, "importer");
-  server = await startTestServer({}, { tls: { cert: serverCert.cert, key: serverCert.key, clientCa: ca.cert } });
+  server = await startTestServer(
+    {},
+    { tls: { cert: serverCert.cert, key: serverCert.key, clientCa: ca.cert } },
+  );
   const { session } = await createClient(AuthService, grpc()).signUp({
     email: "organizer@example.com",
     password: "correct horse",
@@ -76,7 +95,9 @@ describe("ImportEvents over mTLS", () => {
   });
 
   it("does not accept a certificate from another CA", async () => {
-    const error = await importWith(grpc({ cert: strangerCert }), [row("a")]).catch((e: unknown) => ConnectError.from(e));
+    const error = await importWith(grpc({ cert: strangerCert }), [row("a")]).catch((e: unknown) =>
+      ConnectError.from(e),
+    );
     expect((error as ConnectError).code).toBe(Code.Unauthenticated);
   });
 
@@ -86,14 +107,17 @@ describe("ImportEvents over mTLS", () => {
       "x-client-cert": serviceCert.cert.replaceAll("\n", ""),
       "x-ssl-client-verify": "SUCCESS",
     };
-    const error = await importWith(grpc({ headers }), [row("a")]).catch((e: unknown) => ConnectError.from(e));
+    const error = await importWith(grpc({ headers }), [row("a")]).catch((e: unknown) =>
+      ConnectError.from(e),
+    );
     expect((error as ConnectError).code).toBe(Code.Unauthenticated);
   });
 
   it("refuses a web user with a valid token", async () => {
-    const error = await importWith(grpc({ headers: { authorization: `Bearer ${organizerToken}` } }), [row("a")]).catch(
-      (e: unknown) => ConnectError.from(e),
-    );
+    const error = await importWith(
+      grpc({ headers: { authorization: `Bearer ${organizerToken}` } }),
+      [row("a")],
+    ).catch((e: unknown) => ConnectError.from(e));
     expect((error as ConnectError).code).toBe(Code.PermissionDenied);
   });
 
@@ -119,7 +143,11 @@ describe("ImportEvents over mTLS", () => {
     const second = await importWith(grpc({ cert: serviceCert }), list);
     expect(second.createdCount).toBe(0);
     expect(second.unchangedCount).toBe(251);
-    const listed = await createClient(EventService, grpc()).listEvents({ organizerId, pageSize: 100, query: "Imported" });
+    const listed = await createClient(EventService, grpc()).listEvents({
+      organizerId,
+      pageSize: 100,
+      query: "Imported",
+    });
     expect(listed.events.length).toBe(100);
     expect(listed.nextPageToken).not.toBe("");
   });

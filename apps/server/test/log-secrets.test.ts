@@ -42,7 +42,10 @@ describe("logs", () => {
       await auth.logOut({ refreshToken: refreshed.refreshToken });
     }
     // Past the sign-in rate limit too.
-    const limited = await createClient(AuthService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }))
+    const limited = await createClient(
+      AuthService,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    )
       .logIn({ email: "x@example.com", password })
       .catch((e: unknown) => ConnectError.from(e));
     expect((limited as ConnectError).code).toBe(Code.ResourceExhausted);
@@ -50,7 +53,8 @@ describe("logs", () => {
     const text = server.logs.join("\n");
     expect(server.logs.length).toBeGreaterThan(10);
     expect(text).toMatch(/requestId|reqId/);
-    for (const secret of secrets) expect(text.includes(secret), `a secret leaked: ${secret.slice(0, 6)}…`).toBe(false);
+    for (const secret of secrets)
+      expect(text.includes(secret), `a secret leaked: ${secret.slice(0, 6)}…`).toBe(false);
     expect(text).not.toMatch(/authorization/i);
   });
 });

@@ -33,7 +33,11 @@ describe("the README's curl examples", () => {
     const env = { ...process.env, TOKEN: "" };
     const outputs: unknown[] = [];
     for (const command of commands) {
-      const { stdout } = await run("bash", ["-c", command.replaceAll("http://localhost:8080", server.baseUrl)], { env });
+      const { stdout } = await run(
+        "bash",
+        ["-c", command.replaceAll("http://localhost:8080", server.baseUrl)],
+        { env },
+      );
       const output = JSON.parse(stdout);
       outputs.push(output);
       // The sign-up answer supplies $TOKEN for the examples after it, as a reader would.

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { AuthService, EventService, EventState, RsvpStatus, type WatchEventResponse } from "@grouppe/api";
+import {
+  AuthService,
+  EventService,
+  EventState,
+  RsvpStatus,
+  type WatchEventResponse,
+} from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -44,7 +50,10 @@ async function everyRpc(transport: Transport) {
   expect(refreshed.session?.refreshToken).not.toBe(session.refreshToken);
 
   const requestId = randomUUID();
-  const { event } = await events.createEvent({ event: eventInput({ capacity: 1 }), requestId }, ada);
+  const { event } = await events.createEvent(
+    { event: eventInput({ capacity: 1 }), requestId },
+    ada,
+  );
   if (!event) throw new Error("no event");
   expect(event.organizer?.displayName).toBe("Ada");
   const retried = await events.createEvent({ event: eventInput({ capacity: 1 }), requestId }, ada);
@@ -54,17 +63,26 @@ async function everyRpc(transport: Transport) {
   expect(listed.events.map((e) => e.id)).toEqual([event.id]);
 
   const updated = await events.updateEvent(
-    { event: { id: event.id, title: "Runes in practice", etag: event.etag }, updateMask: { paths: ["title"] } },
+    {
+      event: { id: event.id, title: "Runes in practice", etag: event.etag },
+      updateMask: { paths: ["title"] },
+    },
     ada,
   );
   expect(updated.event?.title).toBe("Runes in practice");
   expect(updated.event?.etag).not.toBe(event.etag);
 
-  const bobSignUp = await auth.signUp({ email: `bob-${randomUUID()}@example.com`, password: "battery staple", displayName: "Bob" });
+  const bobSignUp = await auth.signUp({
+    email: `bob-${randomUUID()}@example.com`,
+    password: "battery staple",
+    displayName: "Bob",
+  });
   const bob = { headers: { authorization: `Bearer ${bobSignUp.session?.accessToken}` } };
 
   const watchAbort = new AbortController();
-  const watch = events.watchEvent({ id: event.id }, { signal: watchAbort.signal })[Symbol.asyncIterator]();
+  const watch = events
+    .watchEvent({ id: event.id }, { signal: watchAbort.signal })
+    [Symbol.asyncIterator]();
   const snapshot = await nextChange(watch);
   expect(snapshot.case).toBe("snapshot");
 
@@ -84,7 +102,11 @@ async function everyRpc(transport: Transport) {
   const feedAbort = new AbortController();
   const feed = events.watchEvents({}, { signal: feedAbort.signal })[Symbol.asyncIterator]();
   // The feed sends nothing until something happens; a heartbeat proves the stream is open.
-  for (let first = await feed.next(); first.value?.change.case !== "heartbeat"; first = await feed.next()) {
+  for (
+    let first = await feed.next();
+    first.value?.change.case !== "heartbeat";
+    first = await feed.next()
+  ) {
     if (first.done) throw new Error("feed ended");
   }
   const other = await events.createEvent({ event: eventInput({ title: "Second" }) }, ada);
@@ -111,7 +133,9 @@ async function everyRpc(transport: Transport) {
   const finalSession = refreshed.session;
   if (!finalSession) throw new Error("no session");
   await auth.logOut({ refreshToken: finalSession.refreshToken });
-  const afterLogOut = await auth.refreshToken({ refreshToken: finalSession.refreshToken }).catch((e: unknown) => ConnectError.from(e));
+  const afterLogOut = await auth
+    .refreshToken({ refreshToken: finalSession.refreshToken })
+    .catch((e: unknown) => ConnectError.from(e));
   expect((afterLogOut as ConnectError).code).toBe(Code.Unauthenticated);
 }
 
@@ -119,7 +143,9 @@ describe("every RPC over every protocol on one port", () => {
   it("serves them all", async () => {
     for (const { name, transport } of transports.transports) {
       await everyRpc(transport).catch((error: unknown) => {
-        throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
       });
     }
   });
@@ -149,4 +175,3 @@ describe("every RPC over every protocol on one port", () => {
     }
   });
 });
-

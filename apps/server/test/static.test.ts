@@ -79,21 +79,31 @@ async function closeBrowser(): Promise<void> {
   browser = undefined;
 }
 
-/** Opens `url` in Chromium and returns what the page did and which CSP violations it caused. */
-async function visit(url: string, after?: string) {
+/**
+ * Opens `url` in Chromium, waits until `ready` (a page expression) holds, evaluates `after`
+ * and returns its result with the CSP violations and console errors the page caused.
+ */
+async function visit(url: string, ready: string, after: string) {
   const page = await (await launchBrowser()).newPage();
-  await page.addInitScript(() => {
-    const violations: string[] = [];
-    (window as unknown as { violations: string[] }).violations = violations;
-    document.addEventListener("securitypolicyviolation", (event) => violations.push(`${event.violatedDirective} ${event.blockedURI}`));
-  });
+  // Page code is passed as strings: this package's TypeScript knows Node, not the DOM.
+  // DevTools evaluation is not subject to the page's policy; waitForFunction would be (eval).
+  await page.addInitScript(`
+    window.violations = [];
+    document.addEventListener("securitypolicyviolation", (event) =>
+      window.violations.push(event.violatedDirective + " " + event.blockedURI));
+  `);
   const consoleErrors: string[] = [];
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
-  const response = await page.goto(url, { waitUntil: "networkidle" });
-  const result = after ? await page.evaluate(after) : undefined;
-  const violations = await page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+  const response = await page.goto(url, { waitUntil: "load" });
+  const deadline = Date.now() + 20_000;
+  while (!(await page.evaluate(ready))) {
+    if (Date.now() > deadline) throw new Error(`the page never got ready (${ready})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const result: unknown = await page.evaluate(after);
+  const violations = (await page.evaluate("window.violations")) as string[];
   const snapshot = { status: response?.status(), violations, consoleErrors, result, page };
   return snapshot;
 }
@@ -117,7 +127,11 @@ describe("the web app", () => {
   it("sends the fallback page for / and for client-side routes, over HTTP/1.1 and HTTP/2", async () => {
     for (const path of ["/", "/events/42?tab=attendees"]) {
       for (const flag of ["--http1.1", "--http2-prior-knowledge"]) {
-        const response = await curl(`${server.baseUrl}${path}`, [flag, "-H", "accept: text/html,*/*;q=0.8"]);
+        const response = await curl(`${server.baseUrl}${path}`, [
+          flag,
+          "-H",
+          "accept: text/html,*/*;q=0.8",
+        ]);
         expect(response.status, `${flag} ${path}`).toBe(200);
         expect(response.headers["content-type"]).toMatch(/^text\/html/);
         expect(response.body).toBe(fallbackPage);
@@ -131,7 +145,11 @@ describe("the web app", () => {
     const policy = directives(response.headers["content-security-policy"]);
     expect(policy.get("default-src")).toEqual(["'self'"]);
     expect(policy.get("script-src")).toEqual(["'self'", sha256(bootScript)]);
-    expect(policy.get("style-src")).toEqual(["'self'", "'unsafe-hashes'", sha256("display: contents")]);
+    expect(policy.get("style-src")).toEqual([
+      "'self'",
+      "'unsafe-hashes'",
+      sha256("display: contents"),
+    ]);
     expect(policy.get("connect-src")).toEqual(["'self'"]);
     expect(policy.get("frame-ancestors")).toEqual(["'none'"]);
     expect(policy.get("object-src")).toEqual(["'none'"]);
@@ -157,12 +175,23 @@ describe("the web app", () => {
     const missing = await curl(`${server.baseUrl}/_app/immutable/entry/missing.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers["content-type"]).toMatch(/^application\/json/);
-    for (const path of ["/grouppe.v1.EventService/NoSuchMethod", "/grpc.health.v1.Health/Nope", "/metrics/x"]) {
+    for (const path of [
+      "/grouppe.v1.EventService/NoSuchMethod",
+      "/grpc.health.v1.Health/Nope",
+      "/metrics/x",
+    ]) {
       const response = await curl(`${server.baseUrl}${path}`, ["-H", "accept: text/html"]);
       expect(response.status, path).toBe(404);
       expect(response.body, path).not.toContain("<!doctype html>");
     }
-    const post = await curl(`${server.baseUrl}/events/42`, ["-X", "POST", "-H", "accept: text/html", "--data", "x"]);
+    const post = await curl(`${server.baseUrl}/events/42`, [
+      "-X",
+      "POST",
+      "-H",
+      "accept: text/html",
+      "--data",
+      "x",
+    ]);
     expect(post.status).toBe(404);
     const probe = await curl(`${server.baseUrl}/healthz`, ["-H", "accept: text/html"]);
     expect(probe.headers["content-type"]).toMatch(/^application\/json/);
@@ -171,6 +200,7 @@ describe("the web app", () => {
   it("runs in Chromium under its policy, which still blocks injected inline code", async () => {
     const visited = await visit(
       `${server.baseUrl}/events/42`,
+      "document.body.dataset.started === 'yes'",
       `(async () => {
         const script = document.createElement("script");
         script.textContent = "document.body.dataset.injected = 'yes'";
@@ -179,11 +209,19 @@ describe("the web app", () => {
         style.textContent = "body { color: red }";
         document.head.append(style);
         await new Promise((resolve) => setTimeout(resolve, 100));
-        return { started: document.body.dataset.started, text: document.querySelector("main")?.textContent, injected: document.body.dataset.injected ?? "no" };
+        return {
+          started: document.body.dataset.started,
+          text: document.querySelector("main")?.textContent,
+          injected: document.body.dataset.injected ?? "no",
+        };
       })()`,
     );
     expect(visited.status).toBe(200);
-    expect(visited.result).toEqual({ started: "yes", text: "started at /events/42", injected: "no" });
+    expect(visited.result).toEqual({
+      started: "yes",
+      text: "started at /events/42",
+      injected: "no",
+    });
     expect(visited.violations).toEqual(["script-src-elem inline", "style-src-elem inline"]);
     await visited.page.close();
   });
@@ -202,10 +240,18 @@ describe.skipIf(!existsSync(join(builtWebApp, "200.html")))("the built SvelteKit
   });
 
   it("starts in Chromium without a single Content-Security-Policy violation", async () => {
-    const visited = await visit(`${server.baseUrl}/`, "document.body.innerText.length");
+    // The app has started once it rendered something; it may keep a live stream open, so the
+    // network never goes idle.
+    const visited = await visit(
+      `${server.baseUrl}/`,
+      "document.body.innerText.trim().length > 0",
+      "document.body.innerText.trim().length",
+    );
     expect(visited.status).toBe(200);
     expect(visited.violations).toEqual([]);
-    expect(visited.consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
+    expect(visited.consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual(
+      [],
+    );
     expect(visited.result).toBeGreaterThan(0);
     await visited.page.close();
   });

@@ -35,7 +35,8 @@ function deafClient(port: number): { frames: number[]; closed: Promise<void> } {
       const type = buffered.readUInt8(3);
       const flags = buffered.readUInt8(4);
       frames.push(type);
-      if (type === frameType.settings && (flags & 0x1) === 0) socket.write(frame(frameType.settings, 0x1));
+      if (type === frameType.settings && (flags & 0x1) === 0)
+        socket.write(frame(frameType.settings, 0x1));
       buffered = buffered.subarray(9 + length);
     }
   });
@@ -53,7 +54,9 @@ function grpcMessage(bytes: Uint8Array): Buffer {
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms),
+    ),
   ]);
 }
 
@@ -109,7 +112,11 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
   it("closes a connection that never sends its first bytes", async () => {
     const socket = net.connect(server.port, "127.0.0.1");
     socket.on("error", () => undefined);
-    await within(new Promise((resolve) => socket.on("close", resolve)), 15_000, "close of the silent connection");
+    await within(
+      new Promise((resolve) => socket.on("close", resolve)),
+      15_000,
+      "close of the silent connection",
+    );
   });
 
   it("answers 408 and closes when HTTP/1.1 headers never finish", async () => {
@@ -117,8 +124,14 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
     let received = "";
     socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
     socket.on("error", () => undefined);
-    socket.on("connect", () => socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: "));
-    await within(new Promise((resolve) => socket.on("close", resolve)), 15_000, "close of the slow request");
+    socket.on("connect", () =>
+      socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: "),
+    );
+    await within(
+      new Promise((resolve) => socket.on("close", resolve)),
+      15_000,
+      "close of the slow request",
+    );
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
@@ -152,7 +165,11 @@ describe("HTTP/2 maximum connection age", () => {
     let messages = 0;
     stream.on("data", () => messages++);
     stream.on("close", () => events.push("stream closed"));
-    stream.end(grpcMessage(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "" }))));
+    stream.end(
+      grpcMessage(
+        toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "" })),
+      ),
+    );
 
     await eventually(() => events.includes("stream closed"), 20_000, "the end of the stream");
     expect(messages).toBeGreaterThan(0);
@@ -160,7 +177,9 @@ describe("HTTP/2 maximum connection age", () => {
     // comes with the forced close at the end of the grace period).
     expect(events[0]).toBe(`goaway ${http2.constants.NGHTTP2_NO_ERROR}`);
     expect(events.at(-1)).toBe("stream closed");
-    expect(new Set(events.slice(0, -1))).toEqual(new Set([`goaway ${http2.constants.NGHTTP2_NO_ERROR}`]));
+    expect(new Set(events.slice(0, -1))).toEqual(
+      new Set([`goaway ${http2.constants.NGHTTP2_NO_ERROR}`]),
+    );
 
     // The server still takes new connections.
     const fresh = http2.connect(server.baseUrl);
@@ -180,7 +199,11 @@ describe("HTTP/2 maximum connection age", () => {
     let failure: unknown;
     session.on("goaway", (code: number) => (goaway = code));
     session.on("error", (error) => (failure = error));
-    await within(new Promise((resolve) => session.on("close", resolve)), 20_000, "close of the aged connection");
+    await within(
+      new Promise((resolve) => session.on("close", resolve)),
+      20_000,
+      "close of the aged connection",
+    );
     expect(goaway).toBe(http2.constants.NGHTTP2_NO_ERROR);
     expect(failure).toBeUndefined();
   });

@@ -6,8 +6,8 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { allTransports } from "./support/transports.js";
 import { curl, eventually, GrpcJsHealthClient } from "./support/transport-helpers.js";
+import { allTransports } from "./support/transports.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const checkJson = ["-H", "content-type: application/json", "--data", '{"service":""}'];
@@ -47,7 +47,10 @@ describe("one port for every protocol", () => {
         let echoed: string | null = null;
         const response = await createClient(Health, transport).check(
           { service: "" },
-          { headers: { "x-request-id": requestId }, onHeader: (headers) => (echoed = headers.get("x-request-id")) },
+          {
+            headers: { "x-request-id": requestId },
+            onHeader: (headers) => (echoed = headers.get("x-request-id")),
+          },
         );
         return { name, status: response.status, sent: requestId, echoed };
       }),
@@ -78,7 +81,10 @@ describe("one port for every protocol", () => {
 
     expect(results).toHaveLength(clients.transports.length + 3);
     for (const result of results) {
-      expect(result, result.name).toMatchObject({ status: ServingStatus.SERVING, echoed: result.sent });
+      expect(result, result.name).toMatchObject({
+        status: ServingStatus.SERVING,
+        echoed: result.sent,
+      });
     }
     expect(watched).toEqual([ServingStatus.SERVING]);
     watch.cancel();
@@ -87,7 +93,10 @@ describe("one port for every protocol", () => {
   it("streams server messages over every transport", async () => {
     for (const { name, transport } of clients.transports) {
       const abort = new AbortController();
-      const stream = createClient(Health, transport).watch({ service: "" }, { signal: abort.signal });
+      const stream = createClient(Health, transport).watch(
+        { service: "" },
+        { signal: abort.signal },
+      );
       const first = await stream[Symbol.asyncIterator]().next();
       expect(first.value?.status, name).toBe(ServingStatus.SERVING);
       abort.abort();
@@ -115,7 +124,14 @@ describe("one port for every protocol", () => {
         if (first && Buffer.isBuffer(chunk)) {
           first = false;
           write(chunk.subarray(0, firstPiece));
-          setTimeout(() => (socket.write as (...args: unknown[]) => boolean)(chunk.subarray(firstPiece), ...rest), 30);
+          setTimeout(
+            () =>
+              (socket.write as (...args: unknown[]) => boolean)(
+                chunk.subarray(firstPiece),
+                ...rest,
+              ),
+            30,
+          );
           return true;
         }
         return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
@@ -160,7 +176,11 @@ describe("request ids", () => {
       "-H",
       `x-api-key: ${secret}`,
     ]);
-    await eventually(() => logLines().some((line) => line.requestId === requestId), 5_000, "the RPC log line");
+    await eventually(
+      () => logLines().some((line) => line.requestId === requestId),
+      5_000,
+      "the RPC log line",
+    );
     const lines = logLines().filter((line) => line.requestId === requestId);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
@@ -175,10 +195,19 @@ describe("request ids", () => {
 
     const pageId = `page-${randomUUID()}`;
     await curl(`${server.baseUrl}/healthz?token=hidden`, ["-H", `x-request-id: ${pageId}`]);
-    await eventually(() => logLines().some((line) => line.requestId === pageId), 5_000, "the request log line");
+    await eventually(
+      () => logLines().some((line) => line.requestId === pageId),
+      5_000,
+      "the request log line",
+    );
     const pageLines = logLines().filter((line) => line.requestId === pageId);
     expect(pageLines).toEqual([
-      expect.objectContaining({ msg: "request completed", method: "GET", path: "/healthz", statusCode: 200 }),
+      expect.objectContaining({
+        msg: "request completed",
+        method: "GET",
+        path: "/healthz",
+        statusCode: 200,
+      }),
     ]);
     expect(JSON.stringify(pageLines)).not.toContain("hidden");
   });
@@ -189,7 +218,9 @@ describe("metrics", () => {
     const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
     await grpc.check({ service: "" });
     await grpc.check({ service: "" });
-    const unknown = await grpc.check({ service: "no.such.Service" }).catch((error: unknown) => ConnectError.from(error));
+    const unknown = await grpc
+      .check({ service: "no.such.Service" })
+      .catch((error: unknown) => ConnectError.from(error));
     expect((unknown as ConnectError).code).toBe(Code.NotFound);
 
     const text = (await curl(`${server.baseUrl}/metrics`)).body;
@@ -199,7 +230,9 @@ describe("metrics", () => {
     };
     const check = 'service="grpc.health.v1.Health",method="Check",protocol="grpc_proto"';
     expect(sample("grpc_server_handled_total", `${check},code="OK"`)).toBeGreaterThanOrEqual(2);
-    expect(sample("grpc_server_handled_total", `${check},code="NotFound"`)).toBeGreaterThanOrEqual(1);
+    expect(sample("grpc_server_handled_total", `${check},code="NotFound"`)).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(sample("grpc_server_handling_seconds_count", check)).toBeGreaterThanOrEqual(3);
     expect(sample("grpc_server_handling_seconds_bucket", `${check},le="+Inf"`)).toBe(
       sample("grpc_server_handling_seconds_count", check),
@@ -210,10 +243,16 @@ describe("metrics", () => {
 
   it("shows open streams while they are open", async () => {
     const sessionManager = new Http2SessionManager(server.baseUrl);
-    const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
-    const watch = 'grpc_server_open_streams{service="grpc.health.v1.Health",method="Watch",protocol="grpc_proto"}';
+    const grpc = createClient(
+      Health,
+      createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }),
+    );
+    const watch =
+      'grpc_server_open_streams{service="grpc.health.v1.Health",method="Watch",protocol="grpc_proto"}';
     const openStreams = async () => {
-      const line = (await curl(`${server.baseUrl}/metrics`)).body.split("\n").find((l) => l.startsWith(watch));
+      const line = (await curl(`${server.baseUrl}/metrics`)).body
+        .split("\n")
+        .find((l) => l.startsWith(watch));
       return line === undefined ? 0 : Number(line.split(" ").at(-1));
     };
     const before = await openStreams();

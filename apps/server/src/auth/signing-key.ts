@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { importPKCS8, importSPKI, type CryptoKey } from "jose";
+import { type CryptoKey, importPKCS8, importSPKI } from "jose";
 import type { Db } from "../store/db.js";
 
 /** The one algorithm tokens are signed and checked with; anything else is refused. */
@@ -14,7 +14,9 @@ export interface SigningKey {
 
 async function fromPrivatePem(pem: string): Promise<SigningKey> {
   const { createPrivateKey, createPublicKey } = await import("node:crypto");
-  const publicPem = createPublicKey(createPrivateKey(pem)).export({ type: "spki", format: "pem" }).toString();
+  const publicPem = createPublicKey(createPrivateKey(pem))
+    .export({ type: "spki", format: "pem" })
+    .toString();
   return {
     privateKey: await importPKCS8(pem, tokenAlgorithm),
     publicKey: await importSPKI(publicPem, tokenAlgorithm),
@@ -22,7 +24,9 @@ async function fromPrivatePem(pem: string): Promise<SigningKey> {
 }
 
 function generatePem(): string {
-  return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  return generateKeyPairSync("ed25519")
+    .privateKey.export({ type: "pkcs8", format: "pem" })
+    .toString();
 }
 
 /**
@@ -30,7 +34,11 @@ function generatePem(): string {
  * made on first start and kept where every instance finds it: in the database on PostgreSQL
  * (so tokens from one instance hold on all), in the data directory with PGlite.
  */
-export async function loadSigningKey(options: { pem?: string; db: Db; dataDir: string }): Promise<SigningKey> {
+export async function loadSigningKey(options: {
+  pem?: string;
+  db: Db;
+  dataDir: string;
+}): Promise<SigningKey> {
   if (options.pem) return fromPrivatePem(options.pem);
   if (options.db.kind === "postgres") return fromPrivatePem(await keyFromDatabase(options.db));
   return fromPrivatePem(await keyFromFile(join(options.dataDir, "jwt-signing-key.pem")));
@@ -56,10 +64,13 @@ async function keyFromFile(path: string): Promise<string> {
 }
 
 async function keyFromDatabase(db: Db): Promise<string> {
-  await db.query("INSERT INTO signing_keys (id, private_pem) VALUES ('access-token', $1) ON CONFLICT (id) DO NOTHING", [
-    generatePem(),
-  ]);
-  const [row] = await db.query<{ private_pem: string }>("SELECT private_pem FROM signing_keys WHERE id = 'access-token'");
+  await db.query(
+    "INSERT INTO signing_keys (id, private_pem) VALUES ('access-token', $1) ON CONFLICT (id) DO NOTHING",
+    [generatePem()],
+  );
+  const [row] = await db.query<{ private_pem: string }>(
+    "SELECT private_pem FROM signing_keys WHERE id = 'access-token'",
+  );
   if (!row) throw new Error("signing key missing after insert");
   return row.private_pem;
 }

@@ -7,12 +7,23 @@ import { hashRefreshToken, InvalidTokenError, Tokens } from "./tokens.js";
 async function newKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   return {
-    privateKey: await importPKCS8(privateKey.export({ type: "pkcs8", format: "pem" }).toString(), tokenAlgorithm),
-    publicKey: await importSPKI(publicKey.export({ type: "spki", format: "pem" }).toString(), tokenAlgorithm),
+    privateKey: await importPKCS8(
+      privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      tokenAlgorithm,
+    ),
+    publicKey: await importSPKI(
+      publicKey.export({ type: "spki", format: "pem" }).toString(),
+      tokenAlgorithm,
+    ),
   };
 }
 
-const options = { issuer: "grouppe", audience: "grouppe-api", accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600 };
+const options = {
+  issuer: "grouppe",
+  audience: "grouppe-api",
+  accessTokenTtlSeconds: 900,
+  refreshTokenTtlSeconds: 3600,
+};
 
 async function refusal(tokens: Tokens, token: string): Promise<InvalidTokenError> {
   const error = await tokens.verifyAccessToken(token).then(
@@ -59,7 +70,14 @@ describe("Tokens", () => {
           .setNotBefore(now)
           .setExpirationTime(now + 600),
       ).sign(signingKey.privateKey);
-    const unsigned = new UnsecuredJWT({ sub: "user-1", iss: options.issuer, aud: options.audience, nbf: now, iat: now, exp: now + 600 }).encode();
+    const unsigned = new UnsecuredJWT({
+      sub: "user-1",
+      iss: options.issuer,
+      aud: options.audience,
+      nbf: now,
+      iat: now,
+      exp: now + 600,
+    }).encode();
     const cases = [
       await sign((jwt) => jwt.setNotBefore(now + 600)),
       await sign((jwt) => jwt.setIssuer("someone-else")),

@@ -74,7 +74,10 @@ export class Tokens {
         typ: "at+jwt",
         currentDate: new Date(this.now()),
       });
-      const claims = { userId: String(payload.sub), expiresAt: new Date(Number(payload.exp) * 1000) };
+      const claims = {
+        userId: String(payload.sub),
+        expiresAt: new Date(Number(payload.exp) * 1000),
+      };
       this.remember(token, claims);
       return claims;
     } catch (error) {

@@ -1,13 +1,20 @@
-import { DomainError } from "./domain-error.js";
 import type { EventDetails } from "../store/records.js";
+import { DomainError } from "./domain-error.js";
 
 const knownZones = new Set(Intl.supportedValuesOf("timeZone"));
 knownZones.add("UTC");
 
 /** Rules protovalidate cannot express: a real IANA zone, and (for new events) a future start. */
-export function checkEventDetails(details: Pick<EventDetails, "timeZone" | "startsAt">, options: { isNew: boolean; now?: Date }): void {
+export function checkEventDetails(
+  details: Pick<EventDetails, "timeZone" | "startsAt">,
+  options: { isNew: boolean; now?: Date },
+): void {
   if (!knownZones.has(details.timeZone) && !isZoneAccepted(details.timeZone)) {
-    throw new DomainError("INVALID_TIME_ZONE", `"${details.timeZone}" is not an IANA time zone`, "time_zone");
+    throw new DomainError(
+      "INVALID_TIME_ZONE",
+      `"${details.timeZone}" is not an IANA time zone`,
+      "time_zone",
+    );
   }
   if (options.isNew && details.startsAt.getTime() <= (options.now ?? new Date()).getTime()) {
     throw new DomainError("EVENT_IN_PAST", "a new event must start in the future", "starts_at");

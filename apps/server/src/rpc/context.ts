@@ -26,4 +26,7 @@ export type Caller =
   | { kind: "user"; userId: string }
   | { kind: "service"; principal: string };
 
-export const callerKey = createContextKey<Caller>({ kind: "anonymous" }, { description: "the authenticated caller" });
+export const callerKey = createContextKey<Caller>(
+  { kind: "anonymous" },
+  { description: "the authenticated caller" },
+);

@@ -1,6 +1,6 @@
 import { createValidator } from "@bufbuild/protovalidate";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { apiFiles, AuthService, EventService } from "@grouppe/api";
+import { AuthService, apiFiles, EventService } from "@grouppe/api";
 import { file_grpc_health_v1_health } from "@grouppe/api/health";
 import type { Logger } from "pino";
 import { loadSigningKey } from "../auth/signing-key.js";
@@ -41,7 +41,13 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   const validator = createValidator();
   const key = await loadSigningKey({ pem: config.auth.signingKeyPem, db, dataDir: config.dataDir });
   const tokens = new Tokens({ key, ...config.auth });
-  const live = await createLive({ db, events: stores.events, config: config.live, shutdown, logger });
+  const live = await createLive({
+    db,
+    events: stores.events,
+    config: config.live,
+    shutdown,
+    logger,
+  });
 
   const eventService = createEventService({ events: stores.events, validator, watch: live });
   const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
@@ -51,11 +57,11 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
       router.service(EventService, eventService);
       router.service(AuthService, authService);
       if (config.reflection) {
-        registerReflection(router, [...apiFiles, file_grpc_health_v1_health], [
-          EventService.typeName,
-          AuthService.typeName,
-          "grpc.health.v1.Health",
-        ]);
+        registerReflection(
+          router,
+          [...apiFiles, file_grpc_health_v1_health],
+          [EventService.typeName, AuthService.typeName, "grpc.health.v1.Health"],
+        );
       }
     },
     interceptors: [

@@ -1,12 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type AuthService, type Session, SessionSchema, type User, UserSchema } from "@grouppe/api";
-import { randomUUID } from "node:crypto";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/passwords.js";
 import { hashRefreshToken, type Tokens } from "../auth/tokens.js";
-import { fromDomainError, unauthenticated } from "../errors.js";
 import { DomainError } from "../domain/domain-error.js";
+import { fromDomainError, unauthenticated } from "../errors.js";
 import { callerKey } from "../rpc/context.js";
 import type { UserRecord } from "../store/records.js";
 import type { SessionStore, UserStore } from "../store/stores.js";
@@ -32,11 +32,19 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
 
   async function newSession(user: UserRecord, familyId: string = randomUUID()): Promise<Session> {
     const refresh = tokens.newRefreshToken();
-    await sessions.create({ userId: user.id, familyId, tokenHash: refresh.hash, expiresAt: refresh.expiresAt });
+    await sessions.create({
+      userId: user.id,
+      familyId,
+      tokenHash: refresh.hash,
+      expiresAt: refresh.expiresAt,
+    });
     return sessionMessage(user, refresh);
   }
 
-  async function sessionMessage(user: UserRecord, refresh: { token: string; expiresAt: Date }): Promise<Session> {
+  async function sessionMessage(
+    user: UserRecord,
+    refresh: { token: string; expiresAt: Date },
+  ): Promise<Session> {
     const access = await tokens.issueAccessToken(user.id);
     return create(SessionSchema, {
       accessToken: access.token,
@@ -66,7 +74,8 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
       const found = await users.findByEmail(req.email.trim());
       // Same work and the same answer for an unknown email and a wrong password.
       const valid = await verifyPassword(req.password, found?.passwordHash ?? (await decoyHash));
-      if (!found || !valid) throw unauthenticated("email or password is incorrect", "INVALID_CREDENTIALS");
+      if (!found || !valid)
+        throw unauthenticated("email or password is incorrect", "INVALID_CREDENTIALS");
       return { session: await newSession(found.user) };
     },
 
@@ -77,9 +86,13 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
         expiresAt: next.expiresAt,
       });
       if (outcome.kind === "reused") {
-        throw unauthenticated("refresh token was already used; every session it led to is signed out", "REFRESH_TOKEN_REUSED");
+        throw unauthenticated(
+          "refresh token was already used; every session it led to is signed out",
+          "REFRESH_TOKEN_REUSED",
+        );
       }
-      if (outcome.kind !== "rotated") throw unauthenticated("refresh token is not valid; sign in again", "REFRESH_TOKEN_INVALID");
+      if (outcome.kind !== "rotated")
+        throw unauthenticated("refresh token is not valid; sign in again", "REFRESH_TOKEN_INVALID");
       const user = await users.get(outcome.userId);
       if (!user) throw unauthenticated("the account no longer exists", "REFRESH_TOKEN_INVALID");
       return { session: await sessionMessage(user, next) };

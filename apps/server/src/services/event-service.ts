@@ -5,14 +5,14 @@ import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect
 import {
   type Event,
   EventSchema,
-  type ImportError,
   type EventService,
+  type ImportError,
   ImportErrorSchema,
   ImportEventsRequestSchema,
   Relation,
 } from "@grouppe/api";
-import { checkEventDetails } from "../domain/event-rules.js";
 import { DomainError } from "../domain/domain-error.js";
+import { checkEventDetails } from "../domain/event-rules.js";
 import {
   fromDomainError,
   grouppeError,
@@ -24,7 +24,12 @@ import {
 import { type Caller, callerKey } from "../rpc/context.js";
 import type { EventDetails, EventQuery, ImportRow } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
-import { toAttendeeMessage, toEventDetails, toEventMessage, versionOfEtag } from "./event-message.js";
+import {
+  toAttendeeMessage,
+  toEventDetails,
+  toEventMessage,
+  versionOfEtag,
+} from "./event-message.js";
 import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
 
 type EventServiceImpl = ServiceImpl<typeof EventService>;
@@ -103,7 +108,11 @@ interface AttendeePosition {
 function isAttendeePosition(value: unknown): value is AttendeePosition {
   const p = value as AttendeePosition;
   return (
-    typeof p === "object" && p !== null && (p.st === "attending" || p.st === "waitlisted") && typeof p.t === "number" && typeof p.u === "string"
+    typeof p === "object" &&
+    p !== null &&
+    (p.st === "attending" || p.st === "waitlisted") &&
+    typeof p.t === "number" &&
+    typeof p.u === "string"
   );
 }
 
@@ -122,8 +131,13 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
     async listEvents(req, context) {
       const viewerId = userOf(context);
       const relationKind =
-        req.relation === Relation.ORGANIZING ? "organizing" : req.relation === Relation.ATTENDING ? "attending" : undefined;
-      if (relationKind && viewerId === undefined) throw unauthenticated("sign in to list your own events");
+        req.relation === Relation.ORGANIZING
+          ? "organizing"
+          : req.relation === Relation.ATTENDING
+            ? "attending"
+            : undefined;
+      if (relationKind && viewerId === undefined)
+        throw unauthenticated("sign in to list your own events");
       const filters = {
         endsAfter: req.endsAfter ? timestampDate(req.endsAfter).getTime() : undefined,
         startsBefore: req.startsBefore ? timestampDate(req.startsBefore).getTime() : undefined,
@@ -136,8 +150,11 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       let endsAfter = filters.endsAfter ?? Date.now();
       let after: EventQuery["after"];
       if (req.pageToken !== "") {
-        const position = decodePageToken(req.pageToken, filters, (v): v is EventPosition & { n: number } =>
-          isEventPosition(v) && typeof (v as { n?: unknown }).n === "number",
+        const position = decodePageToken(
+          req.pageToken,
+          filters,
+          (v): v is EventPosition & { n: number } =>
+            isEventPosition(v) && typeof (v as { n?: unknown }).n === "number",
         );
         after = { startsAt: new Date(position.s), id: position.i };
         endsAfter = position.n;
@@ -145,7 +162,8 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const limit = pageSize(req.pageSize, 20, 100);
       const rows = await events.list({
         endsAfter: new Date(endsAfter),
-        startsBefore: filters.startsBefore === undefined ? undefined : new Date(filters.startsBefore),
+        startsBefore:
+          filters.startsBefore === undefined ? undefined : new Date(filters.startsBefore),
         organizerId: filters.organizerId,
         text: filters.text,
         relation: relationKind && viewerId ? { kind: relationKind, userId: viewerId } : undefined,
@@ -157,7 +175,9 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const nextPageToken =
-        rows.length > limit && last ? encodePageToken({ s: last.startsAt.getTime(), i: last.id, n: endsAfter }, filters) : "";
+        rows.length > limit && last
+          ? encodePageToken({ s: last.startsAt.getTime(), i: last.id, n: endsAfter }, filters)
+          : "";
       return { events: page.map(toEventMessage), nextPageToken };
     },
 
@@ -166,7 +186,9 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       if (!req.event) throw eventRequired();
       const details = toEventDetails(req.event);
       await mapped(Promise.resolve().then(() => checkEventDetails(details, { isNew: true })));
-      const { event } = await mapped(events.create({ organizerId, details, requestId: req.requestId || undefined }));
+      const { event } = await mapped(
+        events.create({ organizerId, details, requestId: req.requestId || undefined }),
+      );
       return { event: toEventMessage(event) };
     },
 
@@ -176,13 +198,21 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const paths = req.updateMask?.paths ?? [];
       if (paths.length === 0) {
         throw invalidArgument("update_mask: name at least one field to change", [
-          { field: "update_mask", description: "name at least one field to change", reason: "required" },
+          {
+            field: "update_mask",
+            description: "name at least one field to change",
+            reason: "required",
+          },
         ]);
       }
       const current = await events.get(req.event.id, viewerId);
       if (!current) throw eventNotFound();
       if (current.state === "cancelled") {
-        throw grouppeError(Code.FailedPrecondition, "EVENT_CANCELLED", "a cancelled event cannot be changed");
+        throw grouppeError(
+          Code.FailedPrecondition,
+          "EVENT_CANCELLED",
+          "a cancelled event cannot be changed",
+        );
       }
       const expectedVersion = requiredVersion(req.event.etag, "event.etag");
       const merged = mergeMasked(toEventMessage(current), req.event, paths);
@@ -215,7 +245,10 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
     async joinEvent(req, context) {
       const userId = signedInUser(context);
       const { attendee, event } = await mapped(events.join(req.eventId, userId), "");
-      return { attendee: toAttendeeMessage(attendee), event: toEventMessage({ ...event, viewerRsvp: attendee.status }) };
+      return {
+        attendee: toAttendeeMessage(attendee),
+        event: toEventMessage({ ...event, viewerRsvp: attendee.status }),
+      };
     },
 
     async leaveEvent(req, context) {
@@ -228,16 +261,25 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const filters = { e: req.eventId };
       const limit = pageSize(req.pageSize, 50, 500);
       const position =
-        req.pageToken === "" ? undefined : decodePageToken(req.pageToken, filters, isAttendeePosition);
+        req.pageToken === ""
+          ? undefined
+          : decodePageToken(req.pageToken, filters, isAttendeePosition);
       if (!(await events.organizerOf(req.eventId))) throw eventNotFound();
       const rows = await events.listAttendees(req.eventId, {
-        after: position ? { status: position.st, joinTime: new Date(position.t), userId: position.u } : undefined,
+        after: position
+          ? { status: position.st, joinTime: new Date(position.t), userId: position.u }
+          : undefined,
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const nextPageToken =
-        rows.length > limit && last ? encodePageToken({ st: last.status, t: last.joinTime.getTime(), u: last.userId }, filters) : "";
+        rows.length > limit && last
+          ? encodePageToken(
+              { st: last.status, t: last.joinTime.getTime(), u: last.userId },
+              filters,
+            )
+          : "";
       return { attendees: page.map(toAttendeeMessage), nextPageToken };
     },
 
@@ -255,13 +297,23 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
 
       const flush = async () => {
         if (batch.length === 0) return;
-        const outcomes = await events.importBatch(source, batch.map((b) => b.row));
+        const outcomes = await events.importBatch(
+          source,
+          batch.map((b) => b.row),
+        );
         outcomes.forEach((outcome, i) => {
           const entry = batch[i];
           if (!entry) return;
           if (outcome.kind === "created") createdCount++;
           else if (outcome.kind === "unchanged") unchangedCount++;
-          else errors.push(create(ImportErrorSchema, { index: entry.index, key: entry.row.key, reason: outcome.reason }));
+          else
+            errors.push(
+              create(ImportErrorSchema, {
+                index: entry.index,
+                key: entry.row.key,
+                reason: outcome.reason,
+              }),
+            );
         });
         batch = [];
       };
@@ -287,7 +339,13 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
           checkEventDetails(details, { isNew: false });
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          errors.push(create(ImportErrorSchema, { index, key: row.key, reason: `event.${error.field}: ${error.message}` }));
+          errors.push(
+            create(ImportErrorSchema, {
+              index,
+              key: row.key,
+              reason: `event.${error.field}: ${error.message}`,
+            }),
+          );
           continue;
         }
         batch.push({ index, row: { key: row.key, organizerId: row.organizerId, details } });
@@ -301,7 +359,9 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
 }
 
 function eventRequired() {
-  return invalidArgument("event: required", [{ field: "event", description: "value is required", reason: "required" }]);
+  return invalidArgument("event: required", [
+    { field: "event", description: "value is required", reason: "required" },
+  ]);
 }
 
 function eventIdRequired() {

@@ -5,7 +5,10 @@
  */
 export interface Queryable {
   /** Runs one statement with `$1`-style parameters and returns its rows. */
-  query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<Row[]>;
 }
 
 /** Stops a listener; resolves once no more messages will arrive. */
@@ -24,7 +27,11 @@ export interface Db extends Queryable {
    * connection; when it drops, it reconnects with backoff and calls `onReconnect` once it
    * listens again, because messages sent in between are lost.
    */
-  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<Unlisten>;
   /** Resolves when the database answers a trivial query; for readiness checks. */
   ping(): Promise<void>;
   /** Closes every connection. In-flight queries finish first. */

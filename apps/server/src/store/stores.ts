@@ -45,7 +45,10 @@ export interface EventStore {
   /** Attendees in join order, then the waitlist in order; keyset pagination. */
   listAttendees(
     eventId: string,
-    page: { after?: { status: "attending" | "waitlisted"; joinTime: Date; userId: string }; limit: number },
+    page: {
+      after?: { status: "attending" | "waitlisted"; joinTime: Date; userId: string };
+      limit: number;
+    },
   ): Promise<AttendeeRecord[]>;
   /** Writes a batch of import rows in one transaction, idempotent per (source, key). */
   importBatch(source: string, rows: readonly ImportRow[]): Promise<ImportOutcome[]>;
@@ -63,7 +66,12 @@ export interface UserStore {
  * once. Presenting a used or revoked token revokes its whole family (theft detection).
  */
 export interface SessionStore {
-  create(input: { userId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<void>;
+  create(input: {
+    userId: string;
+    familyId: string;
+    tokenHash: string;
+    expiresAt: Date;
+  }): Promise<void>;
   /**
    * Atomically marks `tokenHash` used and stores `next` in the same family. Outcomes:
    * `rotated` (with the user id), `reused` (family now revoked), `expired` or `unknown`.
@@ -71,7 +79,10 @@ export interface SessionStore {
   rotate(
     tokenHash: string,
     next: { tokenHash: string; expiresAt: Date },
-  ): Promise<{ kind: "rotated"; userId: string; familyId: string } | { kind: "reused" | "expired" | "unknown" }>;
+  ): Promise<
+    | { kind: "rotated"; userId: string; familyId: string }
+    | { kind: "reused" | "expired" | "unknown" }
+  >;
   /** Revokes the family the token belongs to; unknown tokens are ignored. */
   revokeFamily(tokenHash: string): Promise<void>;
 }

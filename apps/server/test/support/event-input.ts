@@ -5,7 +5,9 @@ import { type Event, EventSchema } from "@grouppe/api";
 const day = 86_400_000;
 
 /** A valid new event, a week from now, with any fields overridden. */
-export function eventInput(overrides: { title?: string; capacity?: number; startsInDays?: number } = {}): Event {
+export function eventInput(
+  overrides: { title?: string; capacity?: number; startsInDays?: number } = {},
+): Event {
   const start = new Date(Date.now() + (overrides.startsInDays ?? 7) * day);
   return create(EventSchema, {
     title: overrides.title ?? "Svelte meetup",

@@ -28,11 +28,18 @@ export interface TestServerOptions {
  * environment variables), with `env` on top of test defaults: port 0, loopback, the embedded
  * database in a temporary directory, and generous rate limits unless a test sets its own.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "grouppe-test-"));
   const tlsEnv: Record<string, string> = {};
   if (options.tls) {
-    const files = { GROUPPE_TLS_CERT: options.tls.cert, GROUPPE_TLS_KEY: options.tls.key, GROUPPE_CLIENT_CA: options.tls.clientCa };
+    const files = {
+      GROUPPE_TLS_CERT: options.tls.cert,
+      GROUPPE_TLS_KEY: options.tls.key,
+      GROUPPE_CLIENT_CA: options.tls.clientCa,
+    };
     for (const [name, pem] of Object.entries(files)) {
       if (pem === undefined) continue;
       const path = join(dataDir, `${name.toLowerCase()}.pem`);
@@ -61,7 +68,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
   });
   const server = await createServer(config, { logger: createLogger(config, sink) });
-  const baseUrl = options.tls ? `https://localhost:${server.port}` : `http://127.0.0.1:${server.port}`;
+  const baseUrl = options.tls
+    ? `https://localhost:${server.port}`
+    : `http://127.0.0.1:${server.port}`;
   return {
     baseUrl,
     port: server.port,

@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
+import net from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
 import {
   type HealthCheckRequest,
   HealthCheckRequestSchema,
   type HealthCheckResponse,
   HealthCheckResponseSchema,
 } from "@grouppe/api/health";
+import * as grpc from "@grpc/grpc-js";
 
 /** One HTTP exchange as curl saw it. */
 export interface CurlResponse {
@@ -48,7 +49,8 @@ function parseCurlOutput(output: string): CurlResponse {
     const body = end === -1 ? "" : rest.slice(end + 4);
     const [statusLine = "", ...lines] = head.split("\r\n");
     const match = /^HTTP\/([\d.]+) (\d{3})/.exec(statusLine);
-    if (!match) throw new Error(`curl printed no status line: ${JSON.stringify(output.slice(0, 200))}`);
+    if (!match)
+      throw new Error(`curl printed no status line: ${JSON.stringify(output.slice(0, 200))}`);
     const status = Number(match[2]);
     if (status >= 100 && status < 200 && /^HTTP\//.test(body)) {
       rest = body;
@@ -66,7 +68,8 @@ function parseCurlOutput(output: string): CurlResponse {
   }
 }
 
-const serializeRequest = (message: HealthCheckRequest) => Buffer.from(toBinary(HealthCheckRequestSchema, message));
+const serializeRequest = (message: HealthCheckRequest) =>
+  Buffer.from(toBinary(HealthCheckRequestSchema, message));
 const deserializeResponse = (bytes: Buffer) => fromBinary(HealthCheckResponseSchema, bytes);
 
 /**
@@ -76,7 +79,10 @@ const deserializeResponse = (bytes: Buffer) => fromBinary(HealthCheckResponseSch
 export class GrpcJsHealthClient {
   private readonly client: grpc.Client;
 
-  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+  constructor(
+    address: string,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {
     this.client = new grpc.Client(address, credentials);
   }
 
@@ -123,10 +129,56 @@ export class GrpcJsHealthClient {
 }
 
 /** Resolves when `predicate` holds, checking every 20 ms; rejects after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function eventually(
+  predicate: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 that delays every byte by `delayMs` in both directions, keeping
+ * order: a network with a round trip, on loopback. Resolves with its port and a close().
+ */
+export async function startLatencyProxy(
+  targetPort: number,
+  delayMs: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const delayed = (from: net.Socket, to: net.Socket) => {
+    from.on("data", (chunk: Buffer) => {
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, delayMs);
+    });
+    from.on("end", () => setTimeout(() => to.end(), delayMs));
+    from.on("close", () => setTimeout(() => to.destroy(), delayMs));
+    from.on("error", () => undefined);
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    }
+    delayed(client, upstream);
+    delayed(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the proxy has no port");
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -25,9 +25,18 @@ export function allTransports(baseUrl: string): { transports: NamedTransport[]; 
   };
   const transports: NamedTransport[] = [
     { name: "gRPC (h2c)", transport: createGrpcTransport({ baseUrl, sessionManager: h2() }) },
-    { name: "gRPC-Web (HTTP/1.1)", transport: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }) },
-    { name: "gRPC-Web (HTTP/2)", transport: createGrpcWebTransport({ baseUrl, httpVersion: "2", sessionManager: h2() }) },
-    { name: "Connect JSON (HTTP/1.1)", transport: createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
+    {
+      name: "gRPC-Web (HTTP/1.1)",
+      transport: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+    },
+    {
+      name: "gRPC-Web (HTTP/2)",
+      transport: createGrpcWebTransport({ baseUrl, httpVersion: "2", sessionManager: h2() }),
+    },
+    {
+      name: "Connect JSON (HTTP/1.1)",
+      transport: createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+    },
     {
       name: "Connect binary (HTTP/1.1)",
       transport: createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
@@ -38,12 +47,22 @@ export function allTransports(baseUrl: string): { transports: NamedTransport[]; 
     },
     {
       name: "Connect binary (HTTP/2)",
-      transport: createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager: h2() }),
+      transport: createConnectTransport({
+        baseUrl,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        sessionManager: h2(),
+      }),
     },
     {
       name: "Connect GET (HTTP/1.1)",
       transport: createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true }),
     },
   ];
-  return { transports, close: () => sessions.forEach((s) => s.abort()) };
+  return {
+    transports,
+    close: () => {
+      for (const session of sessions) session.abort();
+    },
+  };
 }

@@ -16,7 +16,11 @@ export function createAuthenticateInterceptor(tokens: Tokens): Interceptor {
     const authorization = req.header.get("authorization");
     if (authorization !== null) {
       const match = /^Bearer ([A-Za-z0-9\-_.]{1,4096})$/.exec(authorization);
-      if (!match?.[1]) throw unauthenticated("authorization header must be 'Bearer <access token>'", "TOKEN_INVALID");
+      if (!match?.[1])
+        throw unauthenticated(
+          "authorization header must be 'Bearer <access token>'",
+          "TOKEN_INVALID",
+        );
       try {
         const claims = await tokens.verifyAccessToken(match[1]);
         req.contextValues.set(callerKey, { kind: "user", userId: claims.userId });

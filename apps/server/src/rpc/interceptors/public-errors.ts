@@ -13,7 +13,11 @@ import { peerKey } from "../context.js";
  */
 export function createPublicErrorsInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
-    const context = () => ({ logger, requestId: req.contextValues.get(peerKey).requestId, procedure: req.method.name });
+    const context = () => ({
+      logger,
+      requestId: req.contextValues.get(peerKey).requestId,
+      procedure: req.method.name,
+    });
     try {
       const res = await next(req);
       if (!res.stream) return res;
@@ -24,7 +28,10 @@ export function createPublicErrorsInterceptor(logger: Logger): Interceptor {
   };
 }
 
-async function* guardStream(res: StreamResponse, context: () => Parameters<typeof toPublicError>[1]) {
+async function* guardStream(
+  res: StreamResponse,
+  context: () => Parameters<typeof toPublicError>[1],
+) {
   try {
     yield* res.message;
   } catch (error) {
@@ -39,7 +46,11 @@ function publicError(error: unknown, context: Parameters<typeof toPublicError>[1
   }
   if (mapped.findDetails(ErrorInfoSchema).length === 0) {
     return new ConnectError(mapped.rawMessage, mapped.code, mapped.metadata, [
-      ...grouppeError(mapped.code, Code[mapped.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(), "").details,
+      ...grouppeError(
+        mapped.code,
+        Code[mapped.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(),
+        "",
+      ).details,
       ...mapped.details,
     ] as never);
   }
@@ -54,7 +65,10 @@ function withBadRequest(error: ConnectError): ConnectError {
     description: v.message,
     reason: v.ruleId,
   }));
-  const built = invalidArgument(describeViolations(fieldViolations) || error.rawMessage, fieldViolations);
+  const built = invalidArgument(
+    describeViolations(fieldViolations) || error.rawMessage,
+    fieldViolations,
+  );
   return new ConnectError(built.rawMessage, Code.InvalidArgument, error.metadata, [
     ...built.details,
     ...error.details,

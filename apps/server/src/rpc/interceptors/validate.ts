@@ -8,7 +8,10 @@ import { createValidateInterceptor } from "@connectrpc/validate";
  * `checkedByHandler` validate their messages themselves (ImportEvents reports a bad row and
  * carries on instead of ending the stream).
  */
-export function createValidationInterceptor(validator: Validator, checkedByHandler: readonly DescMethod[]): Interceptor {
+export function createValidationInterceptor(
+  validator: Validator,
+  checkedByHandler: readonly DescMethod[],
+): Interceptor {
   const validate = createValidateInterceptor({ validator });
   const skip = new Set(checkedByHandler);
   return (next) => {

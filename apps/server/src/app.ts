@@ -1,0 +1,111 @@
+import { createContextValues } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { AuthService, EventService } from "@grouppe/api";
+import { type FastifyBaseLogger, type FastifyInstance, fastify } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { verifiedPrincipalOf } from "./http/certificate-principal.js";
+import { registerCors } from "./http/cors.js";
+import { registerProbes } from "./http/probes.js";
+import { requestIdOf } from "./http/request-id.js";
+import { RequestLogController } from "./http/request-log.js";
+import { registerWebApp } from "./http/web-app.js";
+import { Listener } from "./listen.js";
+import { requestIdLogKey } from "./observability/logger.js";
+import { RpcMetrics } from "./observability/metrics.js";
+import { peerKey } from "./rpc/context.js";
+import type { Rpc } from "./rpc/create-rpc.js";
+import { HealthStatus, registerHealthService } from "./rpc/health-service.js";
+import { createObserveInterceptor } from "./rpc/interceptors/observe.js";
+
+/** What the app is built from. Only `rpc`, `logger` and `ready` are required; the rest default. */
+export interface AppDeps {
+  rpc: Rpc;
+  logger: Logger;
+  /** Whether the server should get traffic: the database answers and no shutdown began. */
+  ready: () => Promise<boolean>;
+  /** The socket server and its two parsers; created from the config when absent. */
+  listener?: Listener;
+  /** The grpc.health.v1 statuses; all grouppe services SERVING when absent. */
+  health?: HealthStatus;
+  metrics?: RpcMetrics;
+  /** Aborted at shutdown; ends health Watch streams with UNAVAILABLE. */
+  shutdown?: AbortSignal;
+  /**
+   * Aborted when the shutdown grace period is over: every call still running sees its signal
+   * aborted with this signal's reason (a ConnectError reaches the client).
+   */
+  forceShutdown?: AbortSignal;
+}
+
+/** The service names grpc.health.v1 reports on, besides the server as a whole (""). */
+export const healthServiceNames = [EventService.typeName, AuthService.typeName] as const;
+
+/**
+ * The Fastify app: every RPC (Connect, gRPC, gRPC-Web) through one Connect router, the
+ * operational endpoints, CORS for configured origins and the web app. It is not listening
+ * yet; `listen()` in listen.ts does that on the listener's socket server.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const listener = deps.listener ?? new Listener(config, deps.logger);
+  const health = deps.health ?? new HealthStatus(healthServiceNames);
+  const metrics = deps.metrics ?? new RpcMetrics();
+  const shutdown = deps.shutdown ?? new AbortController().signal;
+  const rpcPrefixes = new Set<string>();
+  const clientCertificates = config.tls?.clientCa !== undefined;
+
+  const app = fastify({
+    serverFactory: listener.serverFactory,
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLogController(requestIdLogKey, rpcPrefixes),
+    genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
+    // Connect limits message sizes itself; this only bounds bodies of other routes.
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: "idle",
+  });
+
+  // Every response, including gRPC over HTTP/2, names its request id; connect-fastify copies
+  // the reply's headers onto the raw response.
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id);
+    done();
+  });
+
+  await registerCors(app, config.corsOrigins);
+  registerProbes(app, { ready: deps.ready, metrics });
+
+  await app.register(fastifyConnectPlugin, {
+    routes(router) {
+      registerHealthService(router, health, shutdown);
+      deps.rpc.routes(router);
+      for (const handler of router.handlers) rpcPrefixes.add(`/${handler.service.typeName}/`);
+    },
+    interceptors: [
+      createObserveInterceptor({ metrics, logger: deps.logger }),
+      ...deps.rpc.interceptors,
+    ],
+    readMaxBytes: config.limits.readMaxBytes,
+    writeMaxBytes: config.limits.writeMaxBytes,
+    maxTimeoutMs: config.limits.maxTimeoutMs,
+    compressMinBytes: config.limits.compressMinBytes,
+    acceptCompression: [compressionGzip, compressionBrotli],
+    shutdownSignal: deps.forceShutdown,
+    contextValues: (request) =>
+      createContextValues().set(peerKey, {
+        ip: request.ip,
+        requestId: request.id,
+        certificate: clientCertificates ? principalOf(request.raw.socket) : undefined,
+      }),
+  });
+
+  await registerWebApp(app, config.webDir);
+  return app;
+}
+
+function principalOf(
+  socket: Parameters<typeof verifiedPrincipalOf>[0],
+): { principal: string } | undefined {
+  const principal = verifiedPrincipalOf(socket);
+  return principal === undefined ? undefined : { principal };
+}

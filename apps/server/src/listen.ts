@@ -1,0 +1,312 @@
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import tls from "node:tls";
+import type { FastifyInstance, FastifyServerFactory } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { tagVerifiedPrincipal } from "./http/certificate-principal.js";
+
+/** The first bytes of every HTTP/2 connection (RFC 9113 §3.4). */
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+/** While draining, how often HTTP/1.1 connections that finished their last response are closed. */
+const idleSweepMs = 50;
+/**
+ * How long HTTP/1.1 connections that are idle when draining begins stay open: a request the
+ * client already sent on one may still be on the wire, and closing under it would lose it.
+ * At most a quarter of the shutdown grace period.
+ */
+const idleDrainMaxMs = 1_000;
+/** Maximum connection age is stretched by up to this fraction, so connections opened together do not all go at once. */
+const ageJitter = 0.1;
+
+type RequestListener = (
+  request: http.IncomingMessage | http2.Http2ServerRequest,
+  response: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/**
+ * One port for every kind of caller. The socket server hands each connection to one of two
+ * parsers that share Fastify's request handler: HTTP/2 (gRPC, and Connect or gRPC-Web from
+ * HTTP/2 clients) or HTTP/1.1 (browsers, curl). On plaintext the first bytes decide: the
+ * HTTP/2 preface means h2c with prior knowledge; with TLS, ALPN decides ("h2" or
+ * "http/1.1"). It also runs HTTP/2 keepalive pings and maximum connection age, and drains
+ * everything gracefully at shutdown.
+ */
+export class Listener {
+  /** The socket server Fastify listens with (a net.Server, or a tls.Server with TLS). */
+  readonly server: net.Server;
+  private readonly http1: http.Server;
+  private readonly http2: http2.Http2Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly leaving = new WeakSet<http2.ServerHttp2Session>();
+  /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
+  private readonly state = { draining: false };
+  private drained?: Promise<void>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    const { limits } = config;
+    this.http1 = http.createServer({
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: limits.http1KeepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      noDelay: true,
+      ServerResponse: drainAwareResponse(this.state),
+    });
+    // An idle socket is destroyed (no 'timeout' listener); a streaming response's heartbeats
+    // count as traffic, so only dead connections go.
+    this.http1.setTimeout(limits.connectionTimeoutMs);
+
+    this.http2 = http2.createServer({
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
+    });
+    this.http2.on("session", (session) => this.manageSession(session));
+    this.http2.on("sessionError", (error) =>
+      this.logger.debug({ err: error }, "http/2 session error"),
+    );
+
+    this.server = config.tls ? this.createTlsServer(config.tls) : this.createPlaintextServer();
+    this.server.on("connection", (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+      // Resets and aborted handshakes are routine; without a listener they would crash the process.
+      socket.on("error", () => socket.destroy());
+    });
+    // The HTTP/1.1 server starts checking request and header timeouts when it "listens".
+    this.server.on("listening", () => this.http1.emit("listening"));
+    this.server.on("close", () => this.http1.close());
+    this.http1.on("clientError", (error, socket) => {
+      // Fastify answers malformed requests (400, 408, 431); it listens on the server it was given.
+      if (!this.server.emit("clientError", error, socket)) socket.destroy();
+    });
+    // Fastify's close() closes idle HTTP/1.1 connections and HTTP/2 sessions when these exist.
+    Object.assign(this.server, {
+      closeIdleConnections: () => this.http1.closeIdleConnections(),
+      closeHttp2Sessions: () => {
+        for (const session of this.sessions) this.goAway(session);
+      },
+    });
+  }
+
+  /** For Fastify's `serverFactory`: both parsers call Fastify's handler; Fastify listens on the socket server. */
+  readonly serverFactory: FastifyServerFactory = (handler) => {
+    this.http1.on("request", handler);
+    this.http2.on("request", handler as RequestListener);
+    // Fastify drives listen/close/address and never reaches into HTTP internals of the server
+    // it gets; the two parsers above do the HTTP.
+    return this.server as unknown as http.Server;
+  };
+
+  /** Open TCP connections, of either protocol. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Begins a graceful stop and resolves once every connection has closed: stops accepting,
+   * sends GOAWAY on every HTTP/2 connection (after a ping round trip, so calls the client sent
+   * before hearing of the shutdown still run), ends HTTP/1.1 connections after their current
+   * answer (`Connection: close`), and closes the ones that stay idle after a short window.
+   */
+  drain(): Promise<void> {
+    if (this.drained) return this.drained;
+    this.state.draining = true;
+    this.drained = new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+    });
+    for (const session of this.sessions) this.goAway(session);
+    let sweep: NodeJS.Timeout | undefined;
+    const start = setTimeout(
+      () => {
+        this.http1.closeIdleConnections();
+        sweep = setInterval(() => this.http1.closeIdleConnections(), idleSweepMs);
+        sweep.unref();
+      },
+      Math.min(idleDrainMaxMs, this.config.limits.shutdownGraceMs / 4),
+    );
+    start.unref();
+    void this.drained.finally(() => {
+      clearTimeout(start);
+      clearInterval(sweep);
+    });
+    return this.drained;
+  }
+
+  /** Closes every connection at once; for what is left when the shutdown grace period ends. */
+  destroy(): void {
+    for (const session of this.sessions) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private createPlaintextServer(): net.Server {
+    // Half-open like Node's HTTP/1.1 server, so a request whose sender shut its side still
+    // gets its response; HTTP/2 connections turn it off below.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.on("connection", (socket) => this.sniff(socket));
+    return server;
+  }
+
+  private createTlsServer(options: NonNullable<Config["tls"]>): tls.Server {
+    const server = tls.createServer({
+      cert: options.cert,
+      key: options.key,
+      ALPNProtocols: ["h2", "http/1.1"],
+      minVersion: "TLSv1.2",
+      handshakeTimeout: this.config.limits.headersTimeoutMs,
+      // Ask for a client certificate but let people without one in: a verified certificate
+      // names an internal service, anyone else is an anonymous web user.
+      ...(options.clientCa
+        ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }
+        : {}),
+    });
+    server.on("secureConnection", (socket: tls.TLSSocket) => {
+      if (options.clientCa) tagVerifiedPrincipal(socket);
+      if (socket.alpnProtocol === "h2") this.http2.emit("connection", socket);
+      else this.http1.emit("connection", socket);
+    });
+    server.on("tlsClientError", (error) =>
+      this.logger.debug({ err: error }, "TLS handshake failed"),
+    );
+    return server;
+  }
+
+  /**
+   * Reads until the first bytes tell the protocol (they may come in several packets), puts them
+   * back and hands the socket to that parser. A client that says nothing is cut off after the
+   * headers timeout.
+   */
+  private sniff(socket: net.Socket): void {
+    let head: Buffer | undefined;
+    const silence = setTimeout(() => socket.destroy(), this.config.limits.headersTimeoutMs);
+    const giveUp = () => {
+      clearTimeout(silence);
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      const compared = Math.min(head.length, http2Preface.length);
+      const http2 = head.compare(http2Preface, 0, compared, 0, compared) === 0;
+      if (http2 && head.length < http2Preface.length) return;
+      clearTimeout(silence);
+      socket.off("data", onData);
+      socket.off("end", giveUp);
+      socket.pause();
+      socket.unshift(head);
+      if (http2) {
+        socket.allowHalfOpen = false;
+        // The HTTP/2 session reads what was put back from the socket's buffer itself.
+        this.http2.emit("connection", socket);
+      } else {
+        this.http1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+    socket.once("end", giveUp);
+    socket.once("close", () => clearTimeout(silence));
+  }
+
+  private manageSession(session: http2.ServerHttp2Session): void {
+    const { limits } = this.config;
+    this.sessions.add(session);
+    const age = limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter);
+    const ageTimer = setTimeout(() => {
+      this.goAway(session);
+      // Streams still open when the grace period ends are cut.
+      const graceTimer = setTimeout(() => session.destroy(), limits.maxConnectionAgeGraceMs);
+      graceTimer.unref();
+      session.once("close", () => clearTimeout(graceTimer));
+    }, age);
+    ageTimer.unref();
+    session.once("close", () => {
+      this.sessions.delete(session);
+      clearTimeout(ageTimer);
+    });
+
+    // Keepalive: a session quiet for an interval gets a ping; no answer in time, it is dead.
+    const onIdle = () => {
+      if (session.closed || session.destroyed) return;
+      const deadline = setTimeout(() => session.destroy(), limits.keepaliveTimeoutMs);
+      deadline.unref();
+      const rearm = () => {
+        clearTimeout(deadline);
+        if (!session.closed && !session.destroyed)
+          session.setTimeout(limits.keepaliveIntervalMs, onIdle);
+      };
+      if (!session.ping((error) => (error ? clearTimeout(deadline) : rearm()))) rearm();
+    };
+    session.setTimeout(limits.keepaliveIntervalMs, onIdle);
+
+    if (this.drained) this.goAway(session);
+  }
+
+  /**
+   * Graceful GOAWAY: a ping first, because its answer comes after every stream the client
+   * opened before it saw the ping, so none of those is refused; then close(), which sends
+   * GOAWAY naming the last stream taken and lets open streams finish.
+   */
+  private goAway(session: http2.ServerHttp2Session): void {
+    if (session.closed || session.destroyed || this.leaving.has(session)) return;
+    this.leaving.add(session);
+    const close = () => {
+      clearTimeout(fallback);
+      if (!session.closed && !session.destroyed) session.close();
+    };
+    const fallback = setTimeout(close, this.config.limits.keepaliveTimeoutMs);
+    fallback.unref();
+    if (!session.ping(close)) close();
+  }
+}
+
+/**
+ * The HTTP/1.1 response class: once draining has begun, every response whose head is not
+ * written yet (new requests and those still in the handler) says `Connection: close`, so each
+ * HTTP/1.1 connection ends after the answer it is waiting for.
+ */
+function drainAwareResponse(state: { readonly draining: boolean }): typeof http.ServerResponse {
+  class DrainAwareResponse<
+    Request extends http.IncomingMessage = http.IncomingMessage,
+  > extends http.ServerResponse<Request> {}
+  const writeHead = http.ServerResponse.prototype.writeHead;
+  DrainAwareResponse.prototype.writeHead = function (
+    this: http.ServerResponse,
+    ...args: unknown[]
+  ) {
+    if (state.draining) this.shouldKeepAlive = false;
+    return (writeHead as (...args: unknown[]) => http.ServerResponse).apply(this, args);
+  } as typeof writeHead;
+  return DrainAwareResponse;
+}
+
+/**
+ * Listens on the configured host and port and returns the URL to reach the server: the
+ * wildcard addresses become their loopback, so the URL works from the same machine.
+ */
+export async function listen(
+  app: FastifyInstance,
+  config: Config,
+): Promise<{ url: string; port: number }> {
+  const scheme = config.tls ? "https" : "http";
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) =>
+      `grouppe listening at ${address.replace(/^https?:/, `${scheme}:`)}`,
+  });
+  const address = app.server.address() as AddressInfo;
+  const host =
+    address.address === "0.0.0.0"
+      ? "127.0.0.1"
+      : address.address === "::"
+        ? "[::1]"
+        : address.family === "IPv6"
+          ? `[${address.address}]`
+          : address.address;
+  return { url: `${scheme}://${host}:${address.port}`, port: address.port };
+}

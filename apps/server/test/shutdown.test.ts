@@ -1,0 +1,323 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer } from "./support/test-server.js";
+import { eventually, GrpcJsHealthClient, startLatencyProxy } from "./support/transport-helpers.js";
+
+const serverDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The real server process: `node --import tsx src/main.ts`, as `npm run dev` starts it. */
+interface RunningProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  logs: Record<string, unknown>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+let dataDir: string;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  // One data directory for the file: each test's process reopens the same embedded database.
+  dataDir = await mkdtemp(join(tmpdir(), "grouppe-shutdown-"));
+});
+
+afterAll(async () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function startProcess(env: Record<string, string>): Promise<RunningProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: serverDir,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      GROUPPE_DATA_DIR: dataDir,
+      GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
+      GROUPPE_RATE_LIMIT_IP: "10000000",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  const logs: Record<string, unknown>[] = [];
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines)
+      if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const ready = logs.find.bind(logs);
+  await Promise.race([
+    eventually(
+      () => ready((line) => line.msg === "grouppe started") !== undefined,
+      120_000,
+      "the server to start",
+    ),
+    exited.then(({ code }) => {
+      throw new Error(`the server exited with ${code} before it started: ${stderr}`);
+    }),
+  ]);
+  const url = String(logs.find((line) => line.msg === "grouppe started")?.url);
+  return { child, url, port: Number(new URL(url).port), logs, exited };
+}
+
+/** Waits for the process to exit, at most `ms`; resolves with how it exited, or "still running". */
+async function exitWithin(server: RunningProcess, ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    server.exited,
+    new Promise<"still running">((resolve) => {
+      timer = setTimeout(() => resolve("still running"), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** A Connect unary request over HTTP/1.1 whose body never arrives in full: a call held in flight. */
+async function holdRequestOpen(port: number): Promise<{ closed: Promise<string> }> {
+  const socket = net.connect(port, "127.0.0.1");
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let received = "";
+  socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+  socket.on("error", () => undefined);
+  socket.write(
+    "POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+  );
+  return { closed: new Promise((resolve) => socket.on("close", () => resolve(received))) };
+}
+
+describe("shutdown of the real process", () => {
+  it("loses no call that started before SIGTERM and exits 0 within the grace period", async () => {
+    const graceMs = 5_000;
+    const server = await startProcess({ GROUPPE_SHUTDOWN_GRACE_MS: String(graceMs) });
+    // Half the clients reach the server through a 40 ms each-way delay, so calls are still on
+    // the wire when the signal comes; the rest talk to it directly.
+    const proxy = await startLatencyProxy(server.port, 40);
+    const viaProxy = `http://127.0.0.1:${proxy.port}`;
+    const sessions = [server.url, viaProxy, server.url, viaProxy].map(
+      (url) => new Http2SessionManager(url),
+    );
+    const grpcJs = [
+      new GrpcJsHealthClient(`127.0.0.1:${server.port}`),
+      new GrpcJsHealthClient(`127.0.0.1:${proxy.port}`),
+    ];
+    const grpcClient = (sessionManager: Http2SessionManager) =>
+      createClient(
+        Health,
+        createGrpcTransport({ baseUrl: sessionManager.authority, sessionManager }),
+      );
+    const connectClient = (sessionManager: Http2SessionManager) =>
+      createClient(
+        Health,
+        createConnectTransport({
+          baseUrl: sessionManager.authority,
+          httpVersion: "2",
+          sessionManager,
+        }),
+      );
+    const clients: { name: string; check: () => Promise<unknown> }[] = [
+      {
+        name: "gRPC (connect-node, h2c)",
+        check: () => grpcClient(sessions[0] as Http2SessionManager).check({}),
+      },
+      {
+        name: "gRPC (connect-node, h2c, delayed)",
+        check: () => grpcClient(sessions[1] as Http2SessionManager).check({}),
+      },
+      {
+        name: "Connect (connect-node, HTTP/2)",
+        check: () => connectClient(sessions[2] as Http2SessionManager).check({}),
+      },
+      {
+        name: "Connect (connect-node, HTTP/2, delayed)",
+        check: () => connectClient(sessions[3] as Http2SessionManager).check({}),
+      },
+      {
+        name: "Connect (connect-node, HTTP/1.1)",
+        check: () =>
+          createClient(
+            Health,
+            createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+          ).check({}),
+      },
+      {
+        name: "gRPC-Web (connect-node, HTTP/1.1, delayed)",
+        check: () =>
+          createClient(
+            Health,
+            createGrpcWebTransport({ baseUrl: viaProxy, httpVersion: "1.1" }),
+          ).check({}),
+      },
+      { name: "gRPC (grpc-js)", check: () => (grpcJs[0] as GrpcJsHealthClient).check("") },
+      { name: "gRPC (grpc-js, delayed)", check: () => (grpcJs[1] as GrpcJsHealthClient).check("") },
+    ];
+
+    type Outcome = { client: string; startedAt: number; ok: boolean; error?: string };
+    const outcomes: Outcome[] = [];
+    let signalledAt = Number.POSITIVE_INFINITY;
+    const loops = clients.flatMap(({ name, check }) =>
+      Array.from({ length: 4 }, async () => {
+        // Bounded: stops at the first failure (after the shutdown), the exit, or 20 000 calls.
+        for (let i = 0; i < 20_000; i++) {
+          const startedAt = performance.now();
+          try {
+            await check();
+            outcomes.push({ client: name, startedAt, ok: true });
+          } catch (error) {
+            outcomes.push({
+              client: name,
+              startedAt,
+              ok: false,
+              error: ConnectError.from(error).message,
+            });
+            return;
+          }
+          if (server.child.exitCode !== null) return;
+        }
+      }),
+    );
+    await eventually(() => outcomes.length >= 300, 60_000, "300 calls before the signal");
+    signalledAt = performance.now();
+    server.child.kill("SIGTERM");
+    const exit = await exitWithin(server, graceMs);
+    await Promise.all(loops);
+    for (const client of grpcJs) client.close();
+    for (const session of sessions) session.abort();
+    await proxy.close();
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    const beforeSignal = outcomes.filter((outcome) => outcome.startedAt < signalledAt);
+    expect(beforeSignal.length).toBeGreaterThanOrEqual(300);
+    expect(beforeSignal.filter((outcome) => !outcome.ok)).toEqual([]);
+    for (const { name } of clients)
+      expect(beforeSignal.some((outcome) => outcome.client === name)).toBe(true);
+    expect(server.logs.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(["shutting down", "shut down"]),
+    );
+  });
+
+  it("ends open streams with NOT_SERVING then UNAVAILABLE, without waiting out the grace period", async () => {
+    const server = await startProcess({ GROUPPE_SHUTDOWN_GRACE_MS: "60000" });
+    const sessionManager = new Http2SessionManager(server.url);
+    const transports: Transport[] = [
+      createGrpcTransport({ baseUrl: server.url, sessionManager }),
+      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+      createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+    ];
+    let first = 0;
+    const streams = transports.map(async (transport) => {
+      const statuses: ServingStatus[] = [];
+      try {
+        for await (const message of createClient(Health, transport).watch({})) {
+          statuses.push(message.status);
+          if (statuses.length === 1) first++;
+        }
+        return { statuses, code: undefined as Code | undefined };
+      } catch (error) {
+        return { statuses, code: ConnectError.from(error).code };
+      }
+    });
+    await eventually(() => first === transports.length, 20_000, "every stream's first message");
+    server.child.kill("SIGTERM");
+    const exit = await exitWithin(server, 20_000);
+    const results = await Promise.all(streams);
+    sessionManager.abort();
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    for (const result of results) {
+      expect(result).toEqual({
+        statuses: [ServingStatus.SERVING, ServingStatus.NOT_SERVING],
+        code: Code.Unavailable,
+      });
+    }
+  });
+
+  it("cuts what is still running when the grace period is over, and still exits 0", async () => {
+    const server = await startProcess({ GROUPPE_SHUTDOWN_GRACE_MS: "1000" });
+    const held = await holdRequestOpen(server.port);
+    server.child.kill("SIGTERM");
+    const exit = await exitWithin(server, 20_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    await held.closed;
+    expect(server.logs.map((line) => line.msg)).toContain(
+      "grace period over; ending the calls still running",
+    );
+  });
+
+  it("exits at once on a second signal", async () => {
+    const server = await startProcess({ GROUPPE_SHUTDOWN_GRACE_MS: "120000" });
+    const held = await holdRequestOpen(server.port);
+    server.child.kill("SIGTERM");
+    await eventually(
+      () => server.logs.some((line) => line.msg === "shutting down"),
+      20_000,
+      "the shutdown to begin",
+    );
+    server.child.kill("SIGINT");
+    const exit = await exitWithin(server, 20_000);
+    expect(exit).toEqual({ code: 1, signal: null });
+    await held.closed;
+  });
+});
+
+describe("an HTTP/1.1 connection during the drain", () => {
+  it("gets its in-flight answer with Connection: close, then is closed, while /readyz says 503", async () => {
+    const server = await startTestServer({ GROUPPE_SHUTDOWN_GRACE_MS: "10000" });
+    const socket = net.connect(server.port, "127.0.0.1");
+    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+    const closed = new Promise((resolve) => socket.on("close", resolve));
+    const body = '{"service":""}';
+    const head = `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+
+    expect((await server.server.app.inject("/readyz")).statusCode).toBe(200);
+    socket.write(head + body);
+    await eventually(() => received.includes("SERVING"), 20_000, "the first answer");
+    expect(received).toMatch(/\r\nConnection: keep-alive\r\n/i);
+
+    // The second call is in flight (its body half sent) when the shutdown begins.
+    received = "";
+    socket.write(head + body.slice(0, 5));
+    const stopping = server.close();
+    await eventually(
+      () => server.logs.some((line) => line.includes('"shutting down"')),
+      20_000,
+      "the shutdown to begin",
+    );
+    expect((await server.server.app.inject("/readyz")).statusCode).toBe(503);
+    socket.write(body.slice(5));
+    await closed;
+    await stopping;
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toMatch(/\r\nConnection: close\r\n/i);
+    expect(received).toContain("SERVING");
+  });
+});
