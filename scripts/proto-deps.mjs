@@ -24,7 +24,11 @@ function packageDir(/** @type {string} */ name) {
 const copies = [
   ["google-proto-files", "google/rpc/error_details.proto", "google/rpc/error_details.proto"],
   ["grpc-health-check", "proto/health/v1/health.proto", "grpc/health/v1/health.proto"],
-  ["@grpc/reflection", "build/proto/grpc/reflection/v1/reflection.proto", "grpc/reflection/v1/reflection.proto"],
+  [
+    "@grpc/reflection",
+    "build/proto/grpc/reflection/v1/reflection.proto",
+    "grpc/reflection/v1/reflection.proto",
+  ],
   [
     "@grpc/reflection",
     "build/proto/grpc/reflection/v1alpha/reflection.proto",
@@ -65,7 +69,8 @@ export function printProto2(file) {
     ...file.dependency.map((/** @type {string} */ d) => `import "${d}";`),
     "",
   ];
-  const typeName = (/** @type {any} */ f) => scalarNames[/** @type {keyof typeof scalarNames} */ (f.type)] ?? f.typeName;
+  const typeName = (/** @type {any} */ f) =>
+    scalarNames[/** @type {keyof typeof scalarNames} */ (f.type)] ?? f.typeName;
   const printField = (/** @type {any} */ f, /** @type {string} */ indent, inOneof = false) =>
     `${indent}${inOneof ? "" : `${labels[/** @type {keyof typeof labels} */ (f.label)]} `}${typeName(f)} ${f.name} = ${f.number};`;
   const printEnum = (/** @type {any} */ e, /** @type {string} */ indent) => {
@@ -86,7 +91,8 @@ export function printProto2(file) {
         if (printedOneofs.has(f.oneofIndex)) continue;
         printedOneofs.add(f.oneofIndex);
         lines.push(`${inner}oneof ${m.oneofDecl[f.oneofIndex].name} {`);
-        for (const of of oneofFields.get(f.oneofIndex)) lines.push(printField(of, `${inner}  `, true));
+        for (const of of oneofFields.get(f.oneofIndex))
+          lines.push(printField(of, `${inner}  `, true));
         lines.push(`${inner}}`);
       } else {
         lines.push(printField(f, inner));
@@ -94,7 +100,8 @@ export function printProto2(file) {
     }
     for (const n of m.nestedType) printMessage(n, inner);
     for (const e of m.enumType) printEnum(e, inner);
-    for (const r of m.extensionRange) lines.push(`${inner}extensions ${r.start} to ${r.end === 536870912 ? "max" : r.end - 1};`);
+    for (const r of m.extensionRange)
+      lines.push(`${inner}extensions ${r.start} to ${r.end === 536870912 ? "max" : r.end - 1};`);
     lines.push(`${indent}}`);
   };
   for (const m of file.messageType) printMessage(m, "");

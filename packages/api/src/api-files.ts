@@ -3,4 +3,7 @@ import { file_grouppe_v1_auth_service } from "./gen/grouppe/v1/auth_service_pb.j
 import { file_grouppe_v1_event_service } from "./gen/grouppe/v1/event_service_pb.js";
 
 /** The files that declare grouppe's services; their imports lead to every other file. */
-export const apiFiles: readonly DescFile[] = [file_grouppe_v1_event_service, file_grouppe_v1_auth_service];
+export const apiFiles: readonly DescFile[] = [
+  file_grouppe_v1_event_service,
+  file_grouppe_v1_auth_service,
+];

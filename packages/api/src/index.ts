@@ -8,9 +8,10 @@
  * const events = createClient(EventService, transport);
  * const { event } = await events.getEvent({ id });
  */
+
+export { apiFiles } from "./api-files.js";
 export * from "./gen/grouppe/v1/auth_service_pb.js";
 export * from "./gen/grouppe/v1/event_pb.js";
 export * from "./gen/grouppe/v1/event_service_pb.js";
 export * from "./gen/grouppe/v1/person_pb.js";
 export * from "./gen/grouppe/v1/user_pb.js";
-export { apiFiles } from "./api-files.js";

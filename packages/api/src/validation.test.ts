@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { pathToString } from "@bufbuild/protobuf/reflect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createValidator } from "@bufbuild/protovalidate";
 import { describe, expect, it } from "vitest";
@@ -26,7 +27,7 @@ function validCreateRequest() {
 /** Each violation as "field path: rule id", the way clients match them to form fields. */
 function violations(result: ReturnType<typeof validator.validate>) {
   if (result.kind !== "invalid") return [];
-  return result.violations.map((v) => `${v.field.map((f) => f.name).join(".")}: ${v.ruleId}`);
+  return result.violations.map((v) => `${pathToString(v.field)}: ${v.ruleId}`);
 }
 
 describe("CreateEventRequest rules", () => {
@@ -41,7 +42,10 @@ describe("CreateEventRequest rules", () => {
     if (!event) throw new Error("request has no event");
     event.title = "";
     event.endsAt = timestampFromDate(new Date(start.getTime() - hour));
-    event.location = { $typeName: "grouppe.v1.Location", kind: { case: "onlineUrl", value: "not a url" } };
+    event.location = {
+      $typeName: "grouppe.v1.Location",
+      kind: { case: "onlineUrl", value: "not a url" },
+    };
     expect(violations(validator.validate(CreateEventRequestSchema, request)).sort()).toEqual([
       "event.location.online_url: location.online_url.scheme",
       "event.location.online_url: string.uri",
@@ -77,12 +81,19 @@ describe("CreateEventRequest rules", () => {
 
 describe("other request rules", () => {
   it("rejects a negative page size", () => {
-    const result = validator.validate(ListEventsRequestSchema, create(ListEventsRequestSchema, { pageSize: -1 }));
+    const result = validator.validate(
+      ListEventsRequestSchema,
+      create(ListEventsRequestSchema, { pageSize: -1 }),
+    );
     expect(violations(result)).toEqual(["page_size: int32.gte"]);
   });
 
   it("checks email format and password length on sign-up", () => {
-    const request = create(SignUpRequestSchema, { email: "nobody", password: "short", displayName: "A" });
+    const request = create(SignUpRequestSchema, {
+      email: "nobody",
+      password: "short",
+      displayName: "A",
+    });
     expect(violations(validator.validate(SignUpRequestSchema, request)).sort()).toEqual([
       "email: string.email",
       "password: string.min_len",

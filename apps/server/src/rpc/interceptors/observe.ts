@@ -116,15 +116,45 @@ export function createObserveInterceptor(deps: {
   };
 }
 
-/** Passes a response stream through and reports, once, how it ended. */
-async function* observeMessages<T>(messages: AsyncIterable<T>, finish: (error: unknown) => void) {
-  let failure: unknown;
-  try {
-    yield* messages;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    finish(failure);
-  }
+/**
+ * Passes a response stream through and reports, once, how it ended. A plain iterator rather
+ * than an async generator: it sits on every message of every watch stream, and `yield*` costs
+ * several extra promise hops per message.
+ */
+function observeMessages<T>(
+  messages: AsyncIterable<T>,
+  finish: (error: unknown) => void,
+): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const source = messages[Symbol.asyncIterator]();
+      let finished = false;
+      const end = (error: unknown) => {
+        if (finished) return;
+        finished = true;
+        finish(error);
+      };
+      const settle = (result: IteratorResult<T>) => {
+        if (result.done) end(undefined);
+        return result;
+      };
+      const fail = (error: unknown): never => {
+        end(error);
+        throw error;
+      };
+      return {
+        next: () => source.next().then(settle, fail),
+        return: (value?: unknown) => {
+          end(undefined);
+          return source.return
+            ? source.return(value).then(settle, fail)
+            : Promise.resolve({ done: true as const, value: value as T });
+        },
+        throw: (error?: unknown) => {
+          end(error);
+          return source.throw ? source.throw(error).then(settle, fail) : Promise.reject(error);
+        },
+      };
+    },
+  };
 }
