@@ -1,26 +1,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createClient, type Transport } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
-import {
-  AuthService,
-  EventService,
-  type WatchEventResponse,
-  type WatchEventsResponse,
-} from "@grouppe/api";
+import { EventService, type WatchEventResponse, type WatchEventsResponse } from "@grouppe/api";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
 import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
+import { signUp } from "./support/sign-up.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const available = await postgresAvailable();
@@ -60,19 +55,6 @@ async function until<T extends { change: { case: string | undefined } }>(
     before.push(message);
   }
   throw new Error(`no ${what} within 10 s (got ${before.map((m) => m.change.case).join(", ")})`);
-}
-
-async function signUp(
-  transport: Transport,
-  name: string,
-): Promise<{ headers: { authorization: string } }> {
-  const { session } = await createClient(AuthService, transport).signUp({
-    email: `${name.toLowerCase()}-${randomUUID()}@example.com`,
-    password: "correct horse battery",
-    displayName: name,
-  });
-  if (!session) throw new Error("SignUp returned no session");
-  return { headers: { authorization: `Bearer ${session.accessToken}` } };
 }
 
 /** A server started as its own process with `node src/main.ts`, configured through its environment. */

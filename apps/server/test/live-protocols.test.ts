@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -6,9 +5,10 @@ import {
   createGrpcWebTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
-import { AuthService, EventService, type WatchEventResponse } from "@grouppe/api";
+import { EventService, type WatchEventResponse } from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
+import { signUp } from "./support/sign-up.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let server: TestServer;
@@ -59,19 +59,6 @@ async function nextChange(
     }
   }
   throw new Error(`no ${what} within 10 s`);
-}
-
-async function signUp(
-  transport: Transport,
-  name: string,
-): Promise<{ headers: { authorization: string } }> {
-  const { session } = await createClient(AuthService, transport).signUp({
-    email: `${name.toLowerCase()}-${randomUUID()}@example.com`,
-    password: "correct horse battery",
-    displayName: name,
-  });
-  if (!session) throw new Error("SignUp returned no session");
-  return { headers: { authorization: `Bearer ${session.accessToken}` } };
 }
 
 describe("WatchEvent over every protocol on one port", () => {

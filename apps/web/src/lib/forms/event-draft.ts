@@ -1,5 +1,5 @@
 import { clone, create, equals } from "@bufbuild/protobuf";
-import { TimestampSchema, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Event, EventSchema, LocationSchema } from "@grouppe/api";
 import { dateToWallTime, wallTimeToDate } from "../format/zoned-time.js";
 import type { FieldViolation, FormFieldMap } from "./field-violations.js";
@@ -130,31 +130,28 @@ export function draftProblems(draft: EventDraft): FieldViolation[] {
   return problems;
 }
 
-function fieldEquals(a: Event, b: Event, field: EditableEventField): boolean {
-  switch (field) {
-    case "title":
-      return a.title === b.title;
-    case "description":
-      return a.description === b.description;
-    case "time_zone":
-      return a.timeZone === b.timeZone;
-    case "capacity":
-      return a.capacity === b.capacity;
-    case "starts_at":
-      return sameTimestamp(a.startsAt, b.startsAt);
-    case "ends_at":
-      return sameTimestamp(a.endsAt, b.endsAt);
-    case "location":
-      return (
-        a.location?.kind.case === b.location?.kind.case &&
-        a.location?.kind.value === b.location?.kind.value
-      );
-  }
+/** Where each of {@link editableEventFields} lives on the Event message. */
+const eventFieldKeys = {
+  title: "title",
+  description: "description",
+  starts_at: "startsAt",
+  ends_at: "endsAt",
+  time_zone: "timeZone",
+  location: "location",
+  capacity: "capacity",
+} as const satisfies Record<EditableEventField, keyof Event>;
+
+function copyField<Key extends keyof Event>(target: Event, source: Event, key: Key): void {
+  target[key] = source[key];
 }
 
-function sameTimestamp(a: Event["startsAt"], b: Event["startsAt"]): boolean {
-  if (!a || !b) return a === b;
-  return equals(TimestampSchema, a, b);
+/** Whether two events agree on one field, compared the protobuf way (a timestamp by value). */
+function fieldEquals(a: Event, b: Event, field: EditableEventField): boolean {
+  const onlyA = create(EventSchema);
+  const onlyB = create(EventSchema);
+  copyField(onlyA, a, eventFieldKeys[field]);
+  copyField(onlyB, b, eventFieldKeys[field]);
+  return equals(EventSchema, onlyA, onlyB);
 }
 
 /** The update_mask paths of the fields an edit changed, in API order. */
@@ -172,30 +169,6 @@ export function mergeEventChanges(
   fields: readonly EditableEventField[],
 ): Event {
   const merged = clone(EventSchema, stored);
-  for (const field of fields) {
-    switch (field) {
-      case "title":
-        merged.title = edited.title;
-        break;
-      case "description":
-        merged.description = edited.description;
-        break;
-      case "time_zone":
-        merged.timeZone = edited.timeZone;
-        break;
-      case "capacity":
-        merged.capacity = edited.capacity;
-        break;
-      case "starts_at":
-        merged.startsAt = edited.startsAt;
-        break;
-      case "ends_at":
-        merged.endsAt = edited.endsAt;
-        break;
-      case "location":
-        merged.location = edited.location;
-        break;
-    }
-  }
+  for (const field of fields) copyField(merged, edited, eventFieldKeys[field]);
   return merged;
 }
