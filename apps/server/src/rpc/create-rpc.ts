@@ -9,6 +9,7 @@ import type { Config } from "../config.js";
 import { createLive } from "../live/index.js";
 import { createAuthService } from "../services/auth-service.js";
 import { createEventService } from "../services/event-service.js";
+import { cacheEventReads } from "../store/cached-event-store.js";
 import type { Db } from "../store/db.js";
 import type { Stores } from "../store/stores.js";
 import { createAuthenticateInterceptor } from "./interceptors/authenticate.js";
@@ -41,6 +42,7 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   const validator = createValidator();
   const key = await loadSigningKey({ pem: config.auth.signingKeyPem, db, dataDir: config.dataDir });
   const tokens = new Tokens({ key, ...config.auth });
+  // The change feed reads the store itself: it must see each change, never a cached copy.
   const live = await createLive({
     db,
     events: stores.events,
@@ -48,8 +50,9 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
     shutdown,
     logger,
   });
+  const events = await cacheEventReads(stores.events, db);
 
-  const eventService = createEventService({ events: stores.events, validator, watch: live });
+  const eventService = createEventService({ events, validator, watch: live });
   const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
 
   return {
@@ -68,11 +71,12 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
       createPublicErrorsInterceptor(logger),
       createAuthenticateInterceptor(tokens),
       createRateLimitInterceptor({ limits: config.rateLimit, db }),
-      createAuthorizeInterceptor(stores.events),
+      createAuthorizeInterceptor(events),
       createValidationInterceptor(validator, [EventService.method.importEvents]),
     ],
     async close() {
       await live.close();
+      await events.close();
     },
   };
 }
