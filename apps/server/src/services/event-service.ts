@@ -64,6 +64,16 @@ async function mapped<T>(work: Promise<T>, prefix = "event"): Promise<T> {
   }
 }
 
+/** Runs a domain rule; a refusal becomes its API error, with field paths under "event". */
+function checked(rule: () => void): void {
+  try {
+    rule();
+  } catch (error) {
+    if (error instanceof DomainError) throw fromDomainError(error, "event");
+    throw error;
+  }
+}
+
 function eventNotFound() {
   return grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
 }
@@ -185,7 +195,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const organizerId = signedInUser(context);
       if (!req.event) throw eventRequired();
       const details = toEventDetails(req.event);
-      await mapped(Promise.resolve().then(() => checkEventDetails(details, { isNew: true })));
+      checked(() => checkEventDetails(details, { isNew: true }));
       const { event } = await mapped(
         events.create({ organizerId, details, requestId: req.requestId || undefined }),
       );
@@ -220,7 +230,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       if (result.kind === "invalid") throw validationFailed(result.violations, "event");
       if (result.kind === "error") throw result.error;
       const details = toEventDetails(merged);
-      await mapped(Promise.resolve().then(() => checkEventDetails(details, { isNew: false })));
+      checked(() => checkEventDetails(details, { isNew: false }));
       const patch: Partial<EventDetails> = {};
       for (const path of paths) {
         const key = updatableFields[path];
