@@ -172,6 +172,7 @@ for (const engine of engines) {
         expect(rows).toEqual([
           { version: 1, name: "initial" },
           { version: 2, name: "signing-keys" },
+          { version: 3, name: "rate-limits" },
         ]);
       });
 
@@ -198,7 +199,7 @@ for (const engine of engines) {
 
       it("applies a migration's statements all or nothing", async () => {
         const broken = {
-          version: 3,
+          version: migrations.length + 1,
           name: "broken",
           statements: ["CREATE TABLE half_done (id int)", "SELECT * FROM missing_table"],
         };
@@ -208,7 +209,7 @@ for (const engine of engines) {
         );
         expect(tables).toEqual([]);
         const versions = await db.query("SELECT version FROM schema_migrations ORDER BY version");
-        expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+        expect(versions).toEqual(migrations.map((m) => ({ version: m.version })));
       });
     });
 
@@ -1080,7 +1081,7 @@ for (const engine of engines) {
             await Promise.all([migrate(first), migrate(second), migrate(first)]);
             expect(
               await first.query("SELECT version FROM schema_migrations ORDER BY version"),
-            ).toEqual([{ version: 1 }, { version: 2 }]);
+            ).toEqual(migrations.map((m) => ({ version: m.version })));
             await createStores(second).users.create({
               email: "a@example.com",
               displayName: "A",

@@ -22,6 +22,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../config.js";
 import type { Db } from "../../store/db.js";
+import { migrate } from "../../store/migrate.js";
 import { openPostgresDb } from "../../store/postgres-db.js";
 import { callerKey, peerKey } from "../context.js";
 import { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
@@ -323,6 +324,7 @@ describe.skipIf(unavailable !== null)("rate limits in PostgreSQL", () => {
     const url = new URL(adminUrl);
     url.pathname = `/${databaseName}`;
     db = await openPostgresDb({ url: url.toString() });
+    await migrate(db);
   });
 
   afterAll(async () => {

@@ -36,7 +36,7 @@ interface Bucket {
 }
 
 const windowSeconds = 60;
-/** One table for every scope; keys carry the scope as a prefix. */
+/** One table for every scope (migration 0003); keys carry the scope as a prefix. */
 const tableName = "grouppe_rate_limits";
 const authMethodNames = new Set([AuthService.method.signUp.name, AuthService.method.logIn.name]);
 
@@ -51,10 +51,8 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
   const { limits, db } = options;
   const store = options.store ?? (db?.kind === "postgres" ? "postgres" : "memory");
   let newLimiter = memoryLimiter;
-  let table: CounterTable | undefined;
   if (store === "postgres") {
     if (db === undefined) throw new Error("rate limits in PostgreSQL need a db");
-    table = new CounterTable(db);
     newLimiter = (scope, points) => postgresLimiter(db, scope, points);
   }
   const user = bucket("user", limits.perUser, newLimiter);
@@ -63,7 +61,6 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
   const auth = bucket("auth", limits.authPerIp, newLimiter);
 
   return (next) => async (req) => {
-    if (table !== undefined && !table.ready) await table.ensure();
     const caller = req.contextValues.get(callerKey);
     const address = req.contextValues.get(peerKey).ip || "unknown";
     if (
@@ -121,44 +118,6 @@ function poolOf(db: Db) {
       return { rows, rowCount: rows.length };
     },
   };
-}
-
-/**
- * The limiters' one table, created here rather than by each limiter, with a text key so that
- * long service principals fit. Until it exists, consuming fails over to the in-memory
- * insurance limiters; a failed attempt is retried by the next call.
- */
-class CounterTable {
-  ready = false;
-  #creating: Promise<void> | undefined;
-
-  constructor(private readonly db: Db) {
-    void this.ensure();
-  }
-
-  ensure(): Promise<void> {
-    this.#creating ??= this.create().then(
-      () => {
-        this.ready = true;
-      },
-      () => {
-        this.#creating = undefined;
-      },
-    );
-    return this.#creating;
-  }
-
-  private async create(): Promise<void> {
-    try {
-      await this.db.query(
-        `CREATE TABLE IF NOT EXISTS ${tableName} (key text PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`,
-      );
-    } catch (error) {
-      // Servers starting together race on CREATE TABLE IF NOT EXISTS; the loser gets
-      // unique_violation on the row type's name, and the table exists.
-      if ((error as { code?: unknown }).code !== "23505") throw error;
-    }
-  }
 }
 
 async function take({ scope, points, limiter }: Bucket, key: string): Promise<void> {

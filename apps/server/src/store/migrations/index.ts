@@ -1,5 +1,6 @@
 import { initialSchema } from "./0001-initial.js";
 import { signingKeysSchema } from "./0002-signing-keys.js";
+import { rateLimitsSchema } from "./0003-rate-limits.js";
 
 /** One schema change: statements run in order, in one transaction, recorded under `version`. */
 export interface Migration {
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial", statements: initialSchema },
   { version: 2, name: "signing-keys", statements: signingKeysSchema },
+  { version: 3, name: "rate-limits", statements: rateLimitsSchema },
 ];
