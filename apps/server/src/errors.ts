@@ -40,24 +40,32 @@ export function grouppeError(
   return new ConnectError(message, code, options.headers, details as never);
 }
 
-/** INVALID_ARGUMENT with a google.rpc.BadRequest listing every field violation. */
+/**
+ * INVALID_ARGUMENT with a google.rpc.BadRequest listing every field violation. `reason` names
+ * the rule at fault when there is one (ErrorInfo), `details` adds more (buf.validate.Violations).
+ */
 export function invalidArgument(
   message: string,
   violations: readonly FieldViolation[],
+  options: {
+    reason?: string;
+    metadata?: Record<string, string>;
+    details?: ConnectError["details"];
+  } = {},
 ): ConnectError {
-  return grouppeError(Code.InvalidArgument, "INVALID_ARGUMENT", message, {
-    details: [
-      {
-        desc: BadRequestSchema,
-        value: {
-          fieldViolations: violations.map((v) => ({
-            field: v.field,
-            description: v.description,
-            reason: v.reason ?? "",
-          })),
-        },
-      },
-    ] as never,
+  const badRequest = {
+    desc: BadRequestSchema,
+    value: {
+      fieldViolations: violations.map((v) => ({
+        field: v.field,
+        description: v.description,
+        reason: v.reason ?? "",
+      })),
+    },
+  };
+  return grouppeError(Code.InvalidArgument, options.reason ?? "INVALID_ARGUMENT", message, {
+    metadata: options.metadata,
+    details: [badRequest, ...(options.details ?? [])] as never,
   });
 }
 
@@ -74,12 +82,10 @@ export function validationFailed(violations: readonly Violation[], prefix = ""):
     description: v.message,
     reason: v.ruleId,
   }));
-  const error = invalidArgument(describeViolations(fieldViolations), fieldViolations);
   const [value, desc] = violationsToProto([...violations]);
-  return new ConnectError(error.rawMessage, error.code, undefined, [
-    ...error.details,
-    { desc, value },
-  ] as never);
+  return invalidArgument(describeViolations(fieldViolations), fieldViolations, {
+    details: [{ desc, value }] as never,
+  });
 }
 
 /** One readable sentence for a list of violations: "event.title: value length must be at least 1 characters; …". */
@@ -110,13 +116,17 @@ export function fromDomainError(error: DomainError, fieldPrefix = ""): ConnectEr
   const field = error.field ? [fieldPrefix, error.field].filter(Boolean).join(".") : undefined;
   if (code === Code.InvalidArgument && field) {
     const violation = { field, description: error.message, reason: error.reason };
-    const base = invalidArgument(`${field}: ${error.message}`, [violation]);
-    return new ConnectError(base.rawMessage, code, undefined, [
-      errorInfo(error.reason, { field }),
-      ...base.details.slice(1),
-    ] as never);
+    return invalidArgument(`${field}: ${error.message}`, [violation], {
+      reason: error.reason,
+      metadata: { field },
+    });
   }
   return grouppeError(code, error.reason, error.message, { metadata: field ? { field } : {} });
+}
+
+/** NOT_FOUND for an event id that names no event. */
+export function eventNotFound(): ConnectError {
+  return grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
 }
 
 /** UNAUTHENTICATED: no caller, or credentials that do not hold. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CryptoKey, importPKCS8, importSPKI } from "jose";
@@ -13,7 +13,6 @@ export interface SigningKey {
 }
 
 async function fromPrivatePem(pem: string): Promise<SigningKey> {
-  const { createPrivateKey, createPublicKey } = await import("node:crypto");
   const publicPem = createPublicKey(createPrivateKey(pem))
     .export({ type: "spki", format: "pem" })
     .toString();

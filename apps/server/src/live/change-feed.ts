@@ -3,7 +3,8 @@ import type { WatchEventsResponse } from "@grouppe/api";
 import type { Logger } from "pino";
 import { grouppeError } from "../errors.js";
 import type { Db, Unlisten } from "../store/db.js";
-import { type ChangeNotice, changeChannel, type EventRecord } from "../store/records.js";
+import { parseChangeNotice } from "../store/parse-change-notice.js";
+import { changeChannel, type EventRecord } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
 import type { Broker } from "./broker.js";
 import {
@@ -57,30 +58,6 @@ interface Tracked {
   lastState: EventRecord["state"] | undefined;
   deleted: boolean;
   loading: Promise<void> | undefined;
-}
-
-/** Parses a NOTIFY payload; undefined when it is not a well-formed {@link ChangeNotice}. */
-export function parseChangeNotice(payload: string): ChangeNotice | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const { e, v, k } = value as Record<string, unknown>;
-  if (typeof e !== "string" || e.length === 0 || e.length > 64) return undefined;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) return undefined;
-  if (
-    k !== "created" &&
-    k !== "updated" &&
-    k !== "attendance" &&
-    k !== "cancelled" &&
-    k !== "deleted"
-  ) {
-    return undefined;
-  }
-  return { e, v, k };
 }
 
 /**

@@ -8,8 +8,9 @@ import type { EventService, WatchEventsResponse } from "@grouppe/api";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { DomainError } from "../domain/domain-error.js";
-import { fromDomainError, grouppeError, invalidArgument } from "../errors.js";
+import { eventNotFound, fromDomainError, grouppeError, invalidArgument } from "../errors.js";
 import { callerKey, peerKey } from "../rpc/context.js";
+import { isUuid } from "../store/is-uuid.js";
 import type { EventRecord } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
 import type { Broker, Subscription } from "./broker.js";
@@ -42,8 +43,6 @@ export interface WatchHandlers {
   watchEvents: EventServiceImpl["watchEvents"];
   watcherCount(): number;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function shuttingDownError(): ConnectError {
   return grouppeError(Code.Unavailable, "SHUTTING_DOWN", "server is shutting down");
@@ -110,12 +109,12 @@ export function createWatchHandlers(deps: WatchHandlerDeps): WatchHandlers {
       if (error instanceof DomainError) throw fromDomainError(error);
       throw error;
     }
-    if (!record) throw grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
+    if (!record) throw eventNotFound();
     return record;
   }
 
   const watchEvent: EventServiceImpl["watchEvent"] = async function* (request, context) {
-    if (!uuidPattern.test(request.id)) {
+    if (!isUuid(request.id)) {
       throw invalidArgument("id: value must be a valid UUID", [
         { field: "id", description: "value must be a valid UUID", reason: "string.uuid" },
       ]);

@@ -14,6 +14,7 @@ import {
 import { DomainError } from "../domain/domain-error.js";
 import { checkEventDetails } from "../domain/event-rules.js";
 import {
+  eventNotFound,
   fromDomainError,
   grouppeError,
   invalidArgument,
@@ -72,10 +73,6 @@ function checked(rule: () => void): void {
     if (error instanceof DomainError) throw fromDomainError(error, "event");
     throw error;
   }
-}
-
-function eventNotFound() {
-  return grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
 }
 
 function requiredVersion(etag: string, field: string): number | undefined {

@@ -1,4 +1,5 @@
 import type { Db, Unlisten } from "./db.js";
+import { parseChangeNotice } from "./parse-change-notice.js";
 import { changeChannel, type EventRecord } from "./records.js";
 import type { EventStore } from "./stores.js";
 
@@ -42,14 +43,9 @@ export async function cacheEventReads(
   const unlisten: Unlisten = await db.listen(
     changeChannel,
     (payload) => {
-      const id = (() => {
-        try {
-          return (JSON.parse(payload) as { e?: unknown }).e;
-        } catch {
-          return undefined;
-        }
-      })();
-      if (typeof id === "string") invalidate(id);
+      const notice = parseChangeNotice(payload);
+      // A notice we cannot read could name any event.
+      if (notice) invalidate(notice.e);
       else drop();
     },
     () => drop(),

@@ -1,11 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
-import { grouppeError, permissionDenied, unauthenticated } from "../../errors.js";
+import { eventNotFound, grouppeError, permissionDenied, unauthenticated } from "../../errors.js";
+import { isUuid } from "../../store/is-uuid.js";
 import type { EventStore } from "../../store/stores.js";
 import { accessTable, targetEventId } from "../access-table.js";
 import { callerKey } from "../context.js";
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Enforces the authorization table. Runs before validation so that an anonymous caller learns
@@ -14,10 +13,9 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function createAuthorizeInterceptor(events: Pick<EventStore, "organizerOf">): Interceptor {
   async function checkOrganizer(eventId: string | undefined, userId: string): Promise<void> {
-    if (eventId === undefined || !uuid.test(eventId)) return;
+    if (!isUuid(eventId)) return;
     const organizerId = await events.organizerOf(eventId);
-    if (organizerId === undefined)
-      throw grouppeError(Code.NotFound, "EVENT_NOT_FOUND", "event not found");
+    if (organizerId === undefined) throw eventNotFound();
     if (organizerId !== userId)
       throw permissionDenied("only the organizer may change this event", "NOT_ORGANIZER");
   }

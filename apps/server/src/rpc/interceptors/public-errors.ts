@@ -1,5 +1,10 @@
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import {
+  Code,
+  type ConnectError,
+  type Interceptor,
+  type StreamResponse,
+} from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@grouppe/api/rpc";
 import type { Logger } from "pino";
 import { describeViolations, grouppeError, invalidArgument, toPublicError } from "../../errors.js";
@@ -67,20 +72,15 @@ function guardStream(
 
 function publicError(error: unknown, context: Parameters<typeof toPublicError>[1]): ConnectError {
   const mapped = toPublicError(error, context);
-  if (mapped.code === Code.InvalidArgument && mapped.findDetails(ErrorInfoSchema).length === 0) {
-    return withBadRequest(mapped);
-  }
-  if (mapped.findDetails(ErrorInfoSchema).length === 0) {
-    return new ConnectError(mapped.rawMessage, mapped.code, mapped.metadata, [
-      ...grouppeError(
-        mapped.code,
-        Code[mapped.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(),
-        "",
-      ).details,
-      ...mapped.details,
-    ] as never);
-  }
-  return mapped;
+  if (mapped.findDetails(ErrorInfoSchema).length > 0) return mapped;
+  if (mapped.code === Code.InvalidArgument) return withBadRequest(mapped);
+  // Errors from the Connect runtime itself (a bad content type, a deadline): the canonical
+  // code's name is the reason.
+  const reason = Code[mapped.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+  return grouppeError(mapped.code, reason, mapped.rawMessage, {
+    headers: mapped.metadata,
+    details: mapped.details,
+  });
 }
 
 /** Adds BadRequest and ErrorInfo to a protovalidate failure from @connectrpc/validate. */
@@ -91,12 +91,7 @@ function withBadRequest(error: ConnectError): ConnectError {
     description: v.message,
     reason: v.ruleId,
   }));
-  const built = invalidArgument(
-    describeViolations(fieldViolations) || error.rawMessage,
-    fieldViolations,
-  );
-  return new ConnectError(built.rawMessage, Code.InvalidArgument, error.metadata, [
-    ...built.details,
-    ...error.details,
-  ] as never);
+  return invalidArgument(describeViolations(fieldViolations) || error.rawMessage, fieldViolations, {
+    details: error.details,
+  });
 }
