@@ -102,6 +102,7 @@ const domainCodes: Record<DomainReason, Code> = {
   CAPACITY_BELOW_ATTENDANCE: Code.InvalidArgument,
   EVENT_IN_PAST: Code.InvalidArgument,
   INVALID_TIME_ZONE: Code.InvalidArgument,
+  TIMESTAMP_OUT_OF_RANGE: Code.InvalidArgument,
   EVENT_CANCELLED: Code.FailedPrecondition,
   EVENT_ENDED: Code.FailedPrecondition,
   EMAIL_TAKEN: Code.AlreadyExists,

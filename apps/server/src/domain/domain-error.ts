@@ -10,6 +10,7 @@ export type DomainReason =
   | "EVENT_ENDED"
   | "EVENT_IN_PAST"
   | "INVALID_TIME_ZONE"
+  | "TIMESTAMP_OUT_OF_RANGE"
   | "EMAIL_TAKEN"
   | "USER_NOT_FOUND";
 

@@ -1,14 +1,30 @@
 import type { EventDetails } from "../store/records.js";
 import { DomainError } from "./domain-error.js";
+import { isInTimeRange } from "./time-range.js";
 
 const knownZones = new Set(Intl.supportedValuesOf("timeZone"));
 knownZones.add("UTC");
 
-/** Rules protovalidate cannot express: a real IANA zone, and (for new events) a future start. */
+/**
+ * Rules protovalidate cannot express: times the API can carry, a real IANA zone, and (for new
+ * events) a future start.
+ */
 export function checkEventDetails(
-  details: Pick<EventDetails, "timeZone" | "startsAt">,
+  details: Pick<EventDetails, "timeZone" | "startsAt" | "endsAt">,
   options: { isNew: boolean; now?: Date },
 ): void {
+  for (const [field, time] of [
+    ["starts_at", details.startsAt],
+    ["ends_at", details.endsAt],
+  ] as const) {
+    if (!isInTimeRange(time)) {
+      throw new DomainError(
+        "TIMESTAMP_OUT_OF_RANGE",
+        "must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+        field,
+      );
+    }
+  }
   if (!knownZones.has(details.timeZone) && !isZoneAccepted(details.timeZone)) {
     throw new DomainError(
       "INVALID_TIME_ZONE",

@@ -14,6 +14,7 @@ import {
 import { DomainError } from "../domain/domain-error.js";
 import { checkEventDetails } from "../domain/event-rules.js";
 import {
+  describeViolations,
   eventNotFound,
   fromDomainError,
   grouppeError,
@@ -23,6 +24,7 @@ import {
   violationPath,
 } from "../errors.js";
 import { type Caller, callerKey } from "../rpc/context.js";
+import { malformedFields } from "../rpc/malformed-fields.js";
 import type { EventDetails, EventQuery, ImportRow } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
 import {
@@ -327,6 +329,18 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
 
       for await (const row of requests) {
         const index = received++;
+        const malformed = malformedFields(ImportEventsRequestSchema, row);
+        if (malformed.length > 0) {
+          errors.push(
+            create(ImportErrorSchema, {
+              index,
+              // The key itself may be what is malformed; it is not echoed then.
+              key: malformed.some((v) => v.field === "key") ? "" : row.key,
+              reason: describeViolations(malformed),
+            }),
+          );
+          continue;
+        }
         const result = validator.validate(ImportEventsRequestSchema, row);
         if (result.kind !== "valid") {
           if (result.kind === "error") throw result.error;

@@ -1,0 +1,146 @@
+import { toJson } from "@bufbuild/protobuf";
+import {
+  CreateEventRequestSchema,
+  EventSchema,
+  ListEventsRequestSchema,
+  UpdateEventRequestSchema,
+} from "@grouppe/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventInput } from "./support/event-input.js";
+import { buildInMemoryApp, type InMemoryApp } from "./support/in-memory-app.js";
+import { injectConnect, injectProto } from "./support/inject-rpc.js";
+import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
+
+const postgres = await postgresAvailable();
+const create = "grouppe.v1.EventService/CreateEvent";
+const list = "grouppe.v1.EventService/ListEvents";
+const update = "grouppe.v1.EventService/UpdateEvent";
+/** 10000-01-01T00:00:00Z, one second past the last time the API can carry. */
+const year10000 = 253_402_300_800n;
+
+describe.each([
+  { kind: "PGlite", skip: undefined },
+  { kind: "PostgreSQL", skip: "skip" in postgres ? postgres.skip : undefined },
+])("malformed input on $kind", ({ kind, skip }) => {
+  let it_ = it;
+  if (skip) {
+    it_ = it.skip as typeof it;
+    it.skip(skip, () => undefined);
+  }
+  let built: InMemoryApp;
+  let drop: (() => Promise<void>) | undefined;
+  let token = "";
+
+  const eventCount = async () =>
+    Number((await built.db.query<{ n: number }>("SELECT count(*)::int AS n FROM events"))[0]?.n);
+
+  beforeAll(async () => {
+    if (skip) return;
+    let env: Record<string, string> = {};
+    if (kind === "PostgreSQL") {
+      const database = await createTestDatabase();
+      drop = database.drop;
+      env = { DATABASE_URL: database.url };
+    }
+    built = await buildInMemoryApp(env);
+    const signUp = await injectConnect(
+      built.app,
+      "grouppe.v1.AuthService/SignUp",
+      JSON.stringify({ email: "ada@example.com", password: "correct horse", displayName: "Ada" }),
+    );
+    token = (signUp.json as { session: { accessToken: string } }).session.accessToken;
+  });
+
+  afterAll(async () => {
+    await built?.close();
+    await drop?.();
+  });
+
+  it_("refuses a create ending in year 10000 over binary; JSON listing keeps working", async () => {
+    const event = eventInput();
+    event.endsAt = { $typeName: "google.protobuf.Timestamp", seconds: year10000, nanos: 0 };
+    const answer = await injectProto(built.app, create, CreateEventRequestSchema, { event }, token);
+    expect([answer.code, answer.reason, answer.fields]).toEqual([
+      "invalid_argument",
+      "TIMESTAMP_OUT_OF_RANGE",
+      ["event.ends_at"],
+    ]);
+    expect(await eventCount()).toBe(0);
+    const listed = await injectConnect(built.app, list, "{}");
+    expect(listed.code).toBe("ok");
+  });
+
+  it_("refuses out-of-range filters, starts and nanos with a field violation", async () => {
+    const cases = [
+      { endsAfter: { seconds: 10_000_000_000_000n } },
+      { startsBefore: { seconds: -(2n ** 63n) } },
+      { endsAfter: { seconds: 0n, nanos: -1 } },
+      { startsBefore: { seconds: 0n, nanos: 1_000_000_000 } },
+    ];
+    for (const filter of cases) {
+      const answer = await injectProto(built.app, list, ListEventsRequestSchema, filter);
+      expect([answer.code, answer.fields]).toEqual([
+        "invalid_argument",
+        [Object.keys(filter)[0] === "endsAfter" ? "ends_after" : "starts_before"],
+      ]);
+    }
+    const event = eventInput();
+    event.startsAt = { $typeName: "google.protobuf.Timestamp", seconds: -(2n ** 63n), nanos: 0 };
+    const created = await injectProto(
+      built.app,
+      create,
+      CreateEventRequestSchema,
+      { event },
+      token,
+    );
+    expect([created.code, created.fields]).toEqual(["invalid_argument", ["event.starts_at"]]);
+  });
+
+  it_("refuses an update to year 10000 and keeps the event as it was", async () => {
+    const created = await injectConnect(
+      built.app,
+      create,
+      JSON.stringify({ event: toJson(EventSchema, eventInput()) }),
+      { token },
+    );
+    const id = (created.json as { event: { id: string } }).event.id;
+    const changed = await injectProto(
+      built.app,
+      update,
+      UpdateEventRequestSchema,
+      {
+        event: {
+          id,
+          endsAt: { seconds: year10000 },
+        },
+        updateMask: { paths: ["ends_at"] },
+      },
+      token,
+    );
+    expect([changed.code, changed.fields]).toEqual(["invalid_argument", ["event.ends_at"]]);
+    const [row] = await built.db.query<{ ends: Date }>("SELECT ends_at AS ends FROM events");
+    expect(row?.ends.getUTCFullYear()).toBeLessThan(10000);
+    await built.db.query("DELETE FROM events");
+  });
+
+  it_("refuses invalid UTF-8 in a Connect JSON string and stores nothing", async () => {
+    const json = JSON.stringify({ event: toJson(EventSchema, eventInput({ title: "@@@@@" })) });
+    const at = Buffer.from(json).indexOf("@@@@@");
+    const body = Buffer.from(json);
+    // "A", an invalid lead byte, "(", another, "B": not UTF-8.
+    Buffer.from([0x41, 0xe9, 0x28, 0xe9, 0x42]).copy(body, at);
+    const answer = await injectConnect(built.app, create, body, { token });
+    expect([answer.code, answer.reason, answer.fields]).toEqual([
+      "invalid_argument",
+      "INVALID_UTF8",
+      ["event.title"],
+    ]);
+    const lone = JSON.stringify({ event: toJson(EventSchema, eventInput()) }).replace(
+      '"Svelte meetup"',
+      '"half \\ud800 a pair"',
+    );
+    const surrogate = await injectConnect(built.app, create, lone, { token });
+    expect(surrogate.code).toBe("invalid_argument");
+    expect(await eventCount()).toBe(0);
+  });
+});
