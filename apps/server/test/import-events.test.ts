@@ -151,4 +151,22 @@ describe("ImportEvents over mTLS", () => {
     expect(listed.events.length).toBe(100);
     expect(listed.nextPageToken).not.toBe("");
   });
+
+  it("reports rows with out-of-range times or text that is not UTF-8 and stores none of them", async () => {
+    const run = randomUUID();
+    const late = row(`${run}-late`);
+    if (late.event)
+      late.event.endsAt = {
+        $typeName: "google.protobuf.Timestamp",
+        seconds: 253_402_300_800n,
+        nanos: 0,
+      };
+    const garbled = row(`${run}-garbled`, { title: "A\uFFFD(\uFFFDB" });
+    const result = await importWith(grpc({ cert: serviceCert }), [late, garbled, row(`${run}-ok`)]);
+    expect(result.createdCount).toBe(1);
+    expect(result.errors.map((e) => [e.index, e.reason.split(":")[0]])).toEqual([
+      [0, "event.ends_at"],
+      [1, "event.title"],
+    ]);
+  });
 });
