@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from "node:crypto";
 import { toJson } from "@bufbuild/protobuf";
 import {
   CreateEventRequestSchema,
@@ -6,6 +7,8 @@ import {
   UpdateEventRequestSchema,
 } from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PageTokens } from "../src/services/page-token.js";
+import { serverSecret } from "../src/store/server-secret.js";
 import { eventInput } from "./support/event-input.js";
 import { buildInMemoryApp, type InMemoryApp } from "./support/in-memory-app.js";
 import { injectConnect, injectProto } from "./support/inject-rpc.js";
@@ -121,6 +124,31 @@ describe.each([
     const [row] = await built.db.query<{ ends: Date }>("SELECT ends_at AS ends FROM events");
     expect(row?.ends.getUTCFullYear()).toBeLessThan(10000);
     await built.db.query("DELETE FROM events");
+  });
+
+  it_("refuses forged page tokens and signed positions out of range", async () => {
+    // The old format: an unkeyed hash of the filters anyone can compute, and a position of 1e300.
+    const filters = JSON.stringify({ includeCancelled: false });
+    const fingerprint = createHash("sha256").update(filters).digest("base64url").slice(0, 16);
+    const position = { s: 1e300, i: randomUUID(), n: Date.now() };
+    const forged = Buffer.from(JSON.stringify({ p: position, f: fingerprint })).toString(
+      "base64url",
+    );
+    // Signed with the deployment's own secret, so only the range check stands in the way.
+    const secret = await serverSecret(built.db, "page-token");
+    expect(await serverSecret(built.db, "page-token")).toEqual(secret);
+    const signed = new PageTokens(secret).encode(position, {
+      endsAfter: undefined,
+      startsBefore: undefined,
+      organizerId: undefined,
+      text: undefined,
+      relation: undefined,
+      includeCancelled: false,
+    });
+    for (const pageToken of [forged, signed]) {
+      const answer = await injectConnect(built.app, list, JSON.stringify({ pageToken }));
+      expect([answer.code, answer.fields]).toEqual(["invalid_argument", ["page_token"]]);
+    }
   });
 
   it_("refuses invalid UTF-8 in a Connect JSON string and stores nothing", async () => {

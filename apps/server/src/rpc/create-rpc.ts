@@ -9,8 +9,10 @@ import type { Config } from "../config.js";
 import { createLive } from "../live/index.js";
 import { createAuthService } from "../services/auth-service.js";
 import { createEventService } from "../services/event-service.js";
+import { PageTokens } from "../services/page-token.js";
 import { cacheEventReads } from "../store/cached-event-store.js";
 import type { Db } from "../store/db.js";
+import { serverSecret } from "../store/server-secret.js";
 import type { Stores } from "../store/stores.js";
 import { createAuthenticateInterceptor } from "./interceptors/authenticate.js";
 import { createAuthorizeInterceptor } from "./interceptors/authorize.js";
@@ -52,7 +54,8 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   });
   const events = await cacheEventReads(stores.events, db);
 
-  const eventService = createEventService({ events, validator, watch: live });
+  const pageTokens = new PageTokens(await serverSecret(db, "page-token"));
+  const eventService = createEventService({ events, validator, watch: live, pageTokens });
   const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
 
   return {

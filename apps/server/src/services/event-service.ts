@@ -13,6 +13,7 @@ import {
 } from "@grouppe/api";
 import { DomainError } from "../domain/domain-error.js";
 import { checkEventDetails } from "../domain/event-rules.js";
+import { isInTimeRange } from "../domain/time-range.js";
 import {
   describeViolations,
   eventNotFound,
@@ -25,6 +26,7 @@ import {
 } from "../errors.js";
 import { type Caller, callerKey } from "../rpc/context.js";
 import { malformedFields } from "../rpc/malformed-fields.js";
+import { isUuid } from "../store/is-uuid.js";
 import type { EventDetails, EventQuery, ImportRow } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
 import {
@@ -33,7 +35,7 @@ import {
   toEventMessage,
   versionOfEtag,
 } from "./event-message.js";
-import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
+import { type PageTokens, pageSize } from "./page-token.js";
 
 type EventServiceImpl = ServiceImpl<typeof EventService>;
 
@@ -42,6 +44,8 @@ export interface EventServiceDeps {
   validator: Validator;
   /** The streaming methods, from the live-updates layer. */
   watch: Pick<EventServiceImpl, "watchEvent" | "watchEvents">;
+  /** Signs and checks list page tokens. */
+  pageTokens: PageTokens;
   /** Rows written per transaction by ImportEvents. */
   importBatchSize?: number;
 }
@@ -98,14 +102,29 @@ const updatableFields: Record<string, keyof EventDetails> = {
   capacity: "capacity",
 };
 
+/** Where a ListEvents page ends: start time and id of its last event, and the fixed "upcoming" cut. */
 interface EventPosition {
   s: number;
   i: string;
+  n: number;
 }
 
+// Positions come back from clients; even a token this server signed is checked for the range
+// the store can take, so no position can reach SQL as an invalid time.
 function isEventPosition(value: unknown): value is EventPosition {
   const p = value as EventPosition;
-  return typeof p === "object" && p !== null && typeof p.s === "number" && typeof p.i === "string";
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    isTime(p.s) &&
+    isTime(p.n) &&
+    typeof p.i === "string" &&
+    isUuid(p.i)
+  );
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === "number" && isInTimeRange(value);
 }
 
 interface AttendeePosition {
@@ -120,14 +139,15 @@ function isAttendeePosition(value: unknown): value is AttendeePosition {
     typeof p === "object" &&
     p !== null &&
     (p.st === "attending" || p.st === "waitlisted") &&
-    typeof p.t === "number" &&
-    typeof p.u === "string"
+    isTime(p.t) &&
+    typeof p.u === "string" &&
+    isUuid(p.u)
   );
 }
 
 /** EventService: maps requests to the domain and the store, and records back to messages. */
 export function createEventService(deps: EventServiceDeps): EventServiceImpl {
-  const { events, validator } = deps;
+  const { events, validator, pageTokens } = deps;
   const batchSize = deps.importBatchSize ?? 100;
 
   return {
@@ -159,12 +179,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       let endsAfter = filters.endsAfter ?? Date.now();
       let after: EventQuery["after"];
       if (req.pageToken !== "") {
-        const position = decodePageToken(
-          req.pageToken,
-          filters,
-          (v): v is EventPosition & { n: number } =>
-            isEventPosition(v) && typeof (v as { n?: unknown }).n === "number",
-        );
+        const position = pageTokens.decode(req.pageToken, filters, isEventPosition);
         after = { startsAt: new Date(position.s), id: position.i };
         endsAfter = position.n;
       }
@@ -185,7 +200,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const last = page.at(-1);
       const nextPageToken =
         rows.length > limit && last
-          ? encodePageToken({ s: last.startsAt.getTime(), i: last.id, n: endsAfter }, filters)
+          ? pageTokens.encode({ s: last.startsAt.getTime(), i: last.id, n: endsAfter }, filters)
           : "";
       return { events: page.map(toEventMessage), nextPageToken };
     },
@@ -272,7 +287,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const position =
         req.pageToken === ""
           ? undefined
-          : decodePageToken(req.pageToken, filters, isAttendeePosition);
+          : pageTokens.decode(req.pageToken, filters, isAttendeePosition);
       if (!(await events.organizerOf(req.eventId))) throw eventNotFound();
       const rows = await events.listAttendees(req.eventId, {
         after: position
@@ -284,7 +299,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const last = page.at(-1);
       const nextPageToken =
         rows.length > limit && last
-          ? encodePageToken(
+          ? pageTokens.encode(
               { st: last.status, t: last.joinTime.getTime(), u: last.userId },
               filters,
             )

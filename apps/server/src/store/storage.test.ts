@@ -173,6 +173,7 @@ for (const engine of engines) {
           { version: 1, name: "initial" },
           { version: 2, name: "signing-keys" },
           { version: 3, name: "rate-limits" },
+          { version: 4, name: "server-secrets" },
         ]);
       });
 
