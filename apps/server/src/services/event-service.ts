@@ -229,7 +229,8 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
           },
         ]);
       }
-      const current = await events.get(req.event.id, viewerId);
+      const changes = req.event;
+      const current = await events.get(changes.id, viewerId);
       if (!current) throw eventNotFound();
       if (current.state === "cancelled") {
         throw grouppeError(
@@ -238,19 +239,30 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
           "a cancelled event cannot be changed",
         );
       }
-      const expectedVersion = requiredVersion(req.event.etag, "event.etag");
-      const merged = mergeMasked(toEventMessage(current), req.event, paths);
-      const result = validator.validate(EventSchema, merged);
-      if (result.kind === "invalid") throw validationFailed(result.violations, "event");
-      if (result.kind === "error") throw result.error;
-      const details = toEventDetails(merged);
-      checked(() => checkEventDetails(details, { isNew: false }));
-      const patch: Partial<EventDetails> = {};
-      for (const path of paths) {
-        const key = updatableFields[path];
-        if (key) Object.assign(patch, { [key]: details[key] });
-      }
-      const updated = await mapped(events.update(current.id, patch, expectedVersion));
+      const expectedVersion = requiredVersion(changes.etag, "event.etag");
+      // The rules are checked against the event as locked in the transaction that writes the
+      // change: checked against an earlier read, two updates without etags could each pass
+      // and together store an event that ends before it starts.
+      const updated = await mapped(
+        events.update(
+          current.id,
+          (locked) => {
+            const merged = mergeMasked(toEventMessage(locked), changes, paths);
+            const result = validator.validate(EventSchema, merged);
+            if (result.kind === "invalid") throw validationFailed(result.violations, "event");
+            if (result.kind === "error") throw result.error;
+            const details = toEventDetails(merged);
+            checked(() => checkEventDetails(details, { isNew: false }));
+            const patch: Partial<EventDetails> = {};
+            for (const path of paths) {
+              const key = updatableFields[path];
+              if (key) Object.assign(patch, { [key]: details[key] });
+            }
+            return patch;
+          },
+          expectedVersion,
+        ),
+      );
       return { event: toEventMessage({ ...updated, viewerRsvp: current.viewerRsvp }) };
     },
 

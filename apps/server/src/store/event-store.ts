@@ -266,12 +266,20 @@ export function createEventStore(db: Db): EventStore {
       return rows.map(toEventRecord);
     },
 
-    async update(id, patch, expectedVersion) {
+    async update(id, change, expectedVersion) {
       if (!isUuid(id)) throw eventNotFound();
       return db.transaction(async (tx) => {
         const locked = await lockEvent(tx, id, expectedVersion);
         if (locked.state === "cancelled") {
           throw new DomainError("EVENT_CANCELLED", "a cancelled event cannot be changed");
+        }
+        let patch: Partial<EventDetails>;
+        if (typeof change === "function") {
+          const current = await readEvent(tx, id);
+          if (!current) throw eventNotFound();
+          patch = change(current);
+        } else {
+          patch = change;
         }
         const params = new SqlParams();
         params.add(id);

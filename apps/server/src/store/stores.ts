@@ -30,8 +30,13 @@ export interface EventStore {
    * Changes the given fields. `expectedVersion` (from the etag) fails with ETAG_MISMATCH when
    * stale. Lowering capacity below the attendee count fails with CAPACITY_BELOW_ATTENDANCE;
    * raising it promotes people from the waitlist in order.
+   *
+   * `patch` may be a function of the event as it is once locked: it runs inside the
+   * transaction that writes its result, so rules checked there hold for what is stored even
+   * when other updates race; whatever it throws rolls the transaction back and reaches the
+   * caller.
    */
-  update(id: string, patch: Partial<EventDetails>, expectedVersion?: number): Promise<EventRecord>;
+  update(id: string, patch: EventPatch, expectedVersion?: number): Promise<EventRecord>;
   cancel(id: string, reason: string, expectedVersion?: number): Promise<EventRecord>;
   delete(id: string, expectedVersion?: number): Promise<void>;
   /**
@@ -92,3 +97,6 @@ export interface Stores {
   users: UserStore;
   sessions: SessionStore;
 }
+
+/** The fields to change, or a function of the locked event that says them (see `update`). */
+export type EventPatch = Partial<EventDetails> | ((current: EventRecord) => Partial<EventDetails>);
