@@ -62,6 +62,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
     // Connect limits message sizes itself; this only bounds bodies of other routes.
     bodyLimit: 64 * 1024,
+    // request.ip (rate limits, watcher caps, logs) names the client, not the proxy, only for
+    // the proxies the operator listed.
+    trustProxy:
+      typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
     forceCloseConnections: "idle",
   });
 
@@ -108,4 +112,9 @@ function principalOf(
 ): { principal: string } | undefined {
   const principal = verifiedPrincipalOf(socket);
   return principal === undefined ? undefined : { principal };
+}
+
+/** Trusts the nearest `hops` addresses of the forwarding chain (proxy-addr's hop count). */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { createSecureContext } from "node:tls";
 
@@ -19,6 +20,17 @@ export interface Config {
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   allowPlaintext: boolean;
   corsOrigins: string[];
+  /**
+   * Which proxies in front may say who the client is (X-Forwarded-For): `false` trusts none
+   * (the socket's peer is the client), a number trusts that many hops, a list trusts those
+   * addresses and CIDR ranges. Handed to Fastify's `trustProxy`.
+   */
+  trustProxy: false | number | string[];
+  /**
+   * The admin listener for `/metrics` (GROUPPE_ADMIN_PORT); absent means no metrics endpoint.
+   * Loopback by default, so only the machine (or a sidecar) can scrape it.
+   */
+  admin?: { host: string; port: number };
   reflection: boolean;
   /** Where the built web app is; served at / when it exists. */
   webDir: string;
@@ -135,6 +147,31 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** proxy-addr's names for address ranges, accepted alongside addresses and CIDRs. */
+const proxyRangeNames = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function trustProxy(env: Env, name: string): false | number | string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "" || /^(0|false|no|off)$/i.test(raw)) return false;
+  const expected = "a hop count (1-10) or a comma-separated list of proxy addresses / CIDRs";
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) fail(name, raw, expected);
+    return hops;
+  }
+  return raw.split(",").map((entry) => {
+    const range = entry.trim();
+    if (proxyRangeNames.has(range)) return range;
+    const [address = "", prefix, extra] = range.split("/");
+    const family = isIP(address);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefixOk =
+      prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || extra !== undefined) fail(name, range, expected);
+    return range;
+  });
+}
+
 /** Fails at start-up, not at the first handshake, when the PEM files are unusable. */
 function checkTls(cert: Buffer, key: Buffer, clientCa: Buffer | undefined): void {
   const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -197,6 +234,13 @@ export function loadConfig(env: Env = process.env): Config {
     tls: cert && key ? { cert, key, clientCa } : undefined,
     allowPlaintext,
     corsOrigins: origins(env, "GROUPPE_CORS_ORIGINS"),
+    trustProxy: trustProxy(env, "GROUPPE_TRUST_PROXY"),
+    admin: env.GROUPPE_ADMIN_PORT?.trim()
+      ? {
+          host: env.GROUPPE_ADMIN_HOST?.trim() || "127.0.0.1",
+          port: integer(env, "GROUPPE_ADMIN_PORT", 0, 0, 65535),
+        }
+      : undefined,
     reflection: flag(env, "GROUPPE_REFLECTION", !production),
     webDir: resolve(
       env.GROUPPE_WEB_DIR?.trim() || new URL("../../web/build", import.meta.url).pathname,

@@ -1,8 +1,9 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { grouppeError } from "../errors.js";
+import { clientKey } from "../rpc/client-key.js";
 import type { Caller, Peer } from "../rpc/context.js";
 
-/** Who a watcher counts against: the user, else the service principal, else the client IP. */
+/** Who a watcher counts against: the user, else the service principal, else the client IP (IPv6 per /64). */
 export function watcherOwner(caller: Caller, peer: Peer): string {
   switch (caller.kind) {
     case "user":
@@ -10,7 +11,7 @@ export function watcherOwner(caller: Caller, peer: Peer): string {
     case "service":
       return `service:${caller.principal}`;
     default:
-      return `ip:${peer.ip}`;
+      return `ip:${clientKey(peer.ip)}`;
   }
 }
 

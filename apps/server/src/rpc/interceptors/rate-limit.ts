@@ -11,6 +11,7 @@ import {
 import type { Config } from "../../config.js";
 import { grouppeError } from "../../errors.js";
 import type { Db } from "../../store/db.js";
+import { clientKey } from "../client-key.js";
 import { callerKey, peerKey } from "../context.js";
 
 /** How the rate limit interceptor counts calls. */
@@ -42,7 +43,7 @@ const authMethodNames = new Set([AuthService.method.signUp.name, AuthService.met
 
 /**
  * Limits calls per minute: per signed-in user, per service principal, and per client IP for
- * anonymous callers, so one caller running out never slows another. SignUp and LogIn also
+ * anonymous callers (an IPv6 client per /64, see client-key.ts), so one caller running out never slows another. SignUp and LogIn also
  * count against the stricter `authPerIp`, which makes password guessing slow. Past a limit a
  * call fails with RESOURCE_EXHAUSTED (HTTP 429 in the Connect protocol), a google.rpc.RetryInfo
  * and a Retry-After header. Runs after authentication: it reads `callerKey` and `peerKey`.
@@ -62,7 +63,7 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
 
   return (next) => async (req) => {
     const caller = req.contextValues.get(callerKey);
-    const address = req.contextValues.get(peerKey).ip || "unknown";
+    const address = clientKey(req.contextValues.get(peerKey).ip);
     if (
       req.method.parent.typeName === AuthService.typeName &&
       authMethodNames.has(req.method.name)
