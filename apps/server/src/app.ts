@@ -23,8 +23,11 @@ import { createObserveInterceptor } from "./rpc/interceptors/observe.js";
 export interface AppDeps {
   rpc: Rpc;
   logger: Logger;
-  /** Whether the server should get traffic: the database answers and no shutdown began. */
-  ready: () => Promise<boolean>;
+  /**
+   * Whether the server should get traffic: the database answered the latest check and no
+   * shutdown began. Called per `/readyz` probe, so it must not query anything itself.
+   */
+  ready: () => boolean | Promise<boolean>;
   /** The socket server and its two parsers; created from the config when absent. */
   listener?: Listener;
   /** The grpc.health.v1 statuses; all grouppe services SERVING when absent. */
@@ -77,7 +80,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   await registerCors(app, config.corsOrigins);
-  registerProbes(app, { ready: deps.ready, metrics });
+  // /metrics is not here: it is on the admin listener only (GROUPPE_ADMIN_PORT).
+  registerProbes(app, { ready: deps.ready });
 
   await app.register(fastifyConnectPlugin, {
     routes(router) {

@@ -1,25 +1,28 @@
-import { setTimeout as delay } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp, healthServiceNames } from "./app.js";
 import type { Config } from "./config.js";
+import { type AdminListener, startAdminListener } from "./http/admin-listener.js";
+import { Readiness } from "./http/readiness.js";
 import { Listener, listen } from "./listen.js";
 import { createLogger } from "./observability/logger.js";
 import { RpcMetrics } from "./observability/metrics.js";
 import { createRpc, type Rpc } from "./rpc/create-rpc.js";
 import { HealthStatus } from "./rpc/health-service.js";
 import { shutDown } from "./shutdown.js";
-import type { Db } from "./store/db.js";
 import { createStores, migrate, openDb } from "./store/index.js";
 
-/** How long `/readyz` waits for the database before calling it unreachable. */
-const readinessPingMs = 2_000;
+/** How often the database is checked for `/readyz`, and how long a check may take. */
+const readinessIntervalMs = 2_000;
+const readinessTimeoutMs = 2_000;
 
 /** A running grouppe server. */
 export interface GrouppeServer {
   /** Where it listens, e.g. http://127.0.0.1:8080 (a wildcard host becomes loopback). */
   url: string;
   port: number;
+  /** Where the admin listener (/metrics) is, when GROUPPE_ADMIN_PORT is set. */
+  adminUrl?: string;
   app: FastifyInstance;
   /** Stops gracefully (see shutdown.ts) and closes the database; safe to call more than once. */
   close(): Promise<void>;
@@ -28,20 +31,6 @@ export interface GrouppeServer {
 export interface CreateServerOptions {
   /** The logger to use; by default one made from the config (JSON on stdout). */
   logger?: Logger;
-}
-
-async function answers(db: Db): Promise<boolean> {
-  const timeout = new AbortController();
-  try {
-    return await Promise.race([
-      db.ping().then(() => true),
-      delay(readinessPingMs, false, { signal: timeout.signal }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    timeout.abort();
-  }
 }
 
 /**
@@ -61,6 +50,12 @@ export async function createServer(
   });
   let rpc: Rpc | undefined;
   let app: FastifyInstance | undefined;
+  let admin: AdminListener | undefined;
+  const readiness = new Readiness({
+    check: () => db.ping().then(() => true),
+    intervalMs: readinessIntervalMs,
+    timeoutMs: readinessTimeoutMs,
+  });
   try {
     await migrate(db);
     const stores = createStores(db);
@@ -70,23 +65,31 @@ export async function createServer(
     const listener = new Listener(config, logger);
     const health = new HealthStatus(healthServiceNames);
     let stopping = false;
+    const ready = () => !stopping && readiness.ready;
+    const metrics = new RpcMetrics();
+    await readiness.start();
     app = await buildApp(config, {
       rpc,
       logger,
-      ready: async () => !stopping && (await answers(db)),
+      ready,
       listener,
       health,
-      metrics: new RpcMetrics(),
+      metrics,
       shutdown: shutdown.signal,
       forceShutdown: forceShutdown.signal,
     });
     const { url, port } = await listen(app, config);
+    if (config.admin) {
+      admin = await startAdminListener({ ...config.admin, metrics, ready, logger });
+    }
+    const runningAdmin = admin;
     const runningApp = app;
     const runningRpc = rpc;
     let closed: Promise<void> | undefined;
     return {
       url,
       port,
+      adminUrl: admin?.url,
       app,
       close() {
         closed ??= shutDown({
@@ -101,6 +104,11 @@ export async function createServer(
           forceShutdown,
           app: runningApp,
           resources: [
+            { name: "the admin listener", close: async () => runningAdmin?.close() },
+            {
+              name: "the readiness check",
+              close: async () => readiness.stop(),
+            },
             { name: "the RPC layer", close: () => runningRpc.close() },
             { name: "the database", close: () => db.close() },
           ],
@@ -109,6 +117,8 @@ export async function createServer(
       },
     };
   } catch (error) {
+    readiness.stop();
+    await admin?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await rpc?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
