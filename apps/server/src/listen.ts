@@ -67,6 +67,7 @@ export class Listener {
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
     });
     this.http2.on("session", (session) => this.manageSession(session));
+    this.http2.on("stream", (stream) => this.limitRequestBody(stream));
     this.http2.on("sessionError", (error) =>
       this.logger.debug({ err: error }, "http/2 session error"),
     );
@@ -210,6 +211,26 @@ export class Listener {
     socket.on("data", onData);
     socket.once("end", giveUp);
     socket.once("close", () => clearTimeout(silence));
+  }
+
+  /**
+   * The HTTP/2 twin of HTTP/1.1's request timeout: a request body not complete within
+   * GROUPPE_REQUEST_TIMEOUT_MS is cut with RST_STREAM(CANCEL). Without it, a client could hold
+   * up to max-concurrent-streams slots per connection open forever by trickling bytes, which
+   * the session keepalive never notices because the connection is busy.
+   */
+  private limitRequestBody(stream: http2.ServerHttp2Stream): void {
+    if (stream.endAfterHeaders) return;
+    const timer = setTimeout(() => {
+      if (!stream.destroyed && !stream.readableEnded) {
+        this.logger.debug("http/2 request body too slow; stream cancelled");
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }, this.config.limits.requestTimeoutMs);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    stream.once("end", done);
+    stream.once("close", done);
   }
 
   private manageSession(session: http2.ServerHttp2Session): void {
