@@ -12,6 +12,8 @@ export interface PostgresDbOptions {
   statementTimeoutMs?: number;
   /** Backoff of the LISTEN connection's reconnects. Default 250 ms doubling up to 30 s. */
   reconnectDelayMs?: { initial: number; max: number };
+  /** How the LISTEN connection is probed for silent death (see PostgresListener). */
+  listenerProbe?: { intervalMs: number; timeoutMs: number };
   /** Told about connection trouble the caller cannot see otherwise (dropped idle or LISTEN connections). */
   onError?: (error: unknown, what: string) => void;
 }
@@ -34,7 +36,10 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     idle_in_transaction_session_timeout: 60_000,
     connectionTimeoutMillis: 10_000,
+    // TCP keepalive from 10 s of silence on (the default waits the OS's two hours), as a
+    // second line behind the LISTEN connection's probe.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types,
   };
   const pool = new pg.Pool({
@@ -52,6 +57,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       statement_timeout: undefined,
     },
     reconnectDelayMs: options.reconnectDelayMs ?? { initial: 250, max: 30_000 },
+    probe: options.listenerProbe,
     onError,
   });
   const db = new PostgresDb(pool, listener);

@@ -9,7 +9,15 @@ export interface PostgresListenerOptions {
   reconnectDelayMs: { initial: number; max: number };
   /** Told about drops, failed reconnects and listeners that threw; never throws itself. */
   onError: (error: unknown, what: string) => void;
+  /**
+   * How often the connection is asked a trivial query, and how long it may take to answer
+   * before the connection counts as dead. Default every 10 s, 5 s to answer.
+   */
+  probe?: { intervalMs: number; timeoutMs: number };
 }
+
+/** A dead LISTEN connection is noticed within interval + timeout: 15 s, well inside 30 s. */
+const defaultProbe = { intervalMs: 10_000, timeoutMs: 5_000 };
 
 interface Subscription {
   onMessage: (payload: string) => void;
@@ -21,6 +29,10 @@ interface Subscription {
  * ends (a restart, pg_terminate_backend, a dead network), it reconnects with exponential
  * backoff and jitter, LISTENs on every channel again and then calls each `onReconnect`,
  * because notifications sent while it was away are lost.
+ *
+ * A connection can also die silently (a NAT entry expires, a host vanishes): nothing errors,
+ * notifications just stop. So the connection is probed with `SELECT 1` on an interval; one
+ * that does not answer in time is destroyed and replaced like any other drop.
  */
 export class PostgresListener {
   readonly #options: PostgresListenerOptions;
@@ -29,6 +41,7 @@ export class PostgresListener {
   #retryTimer: NodeJS.Timeout | undefined;
   #failedAttempts = 0;
   #closed = false;
+  #probeTimer: NodeJS.Timeout | undefined;
   /** Connecting, LISTEN and UNLISTEN run one at a time so they never interleave. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -73,6 +86,7 @@ export class PostgresListener {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#probeTimer);
     this.#retryTimer = undefined;
     this.#subscriptions.clear();
     await this.#serially(() => this.#disconnect());
@@ -123,12 +137,45 @@ export class PostgresListener {
       throw error;
     }
     this.#client = client;
+    this.#startProbing(client);
   }
 
   async #disconnect(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    clearTimeout(this.#probeTimer);
     await client?.end().catch(() => undefined);
+  }
+
+  #startProbing(client: pg.Client): void {
+    const { intervalMs, timeoutMs } = this.#options.probe ?? defaultProbe;
+    const probeOnce = async () => {
+      if (client !== this.#client) return;
+      let timer: NodeJS.Timeout | undefined;
+      const answered = await Promise.race([
+        client.query("SELECT 1").then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (client !== this.#client) return;
+      if (!answered) {
+        // end() would wait for a goodbye that never comes over a dead connection.
+        (
+          client as unknown as { connection?: { stream?: { destroy(): void } } }
+        ).connection?.stream?.destroy();
+        this.#dropped(client, new Error(`no answer to a probe within ${timeoutMs} ms`));
+        return;
+      }
+      this.#probeTimer = setTimeout(() => void probeOnce(), intervalMs);
+      this.#probeTimer.unref();
+    };
+    this.#probeTimer = setTimeout(() => void probeOnce(), intervalMs);
+    this.#probeTimer.unref();
   }
 
   #deliver(channel: string, payload: string): void {
@@ -144,6 +191,7 @@ export class PostgresListener {
   #dropped(client: pg.Client, error: Error | undefined): void {
     if (client !== this.#client) return;
     this.#client = undefined;
+    clearTimeout(this.#probeTimer);
     this.#options.onError(error ?? new Error("connection ended"), "the LISTEN connection dropped");
     this.#scheduleReconnect();
   }

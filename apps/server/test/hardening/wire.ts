@@ -36,7 +36,9 @@ export function envelope(message: Uint8Array, flags = 0): Buffer {
   return Buffer.concat([head, message]);
 }
 
-function flat(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders): Record<string, string> {
+function flat(
+  headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : String(value);
@@ -47,7 +49,12 @@ function flat(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders): Re
 /** One HTTP/1.1 request on a new connection. */
 export function h1(
   url: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
+  options: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+  },
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
@@ -99,7 +106,12 @@ export function h2(
     stream.on("error", reject);
     stream.on("close", () => {
       session.close();
-      resolve({ status: Number(headers[":status"] ?? 0), headers, trailers, body: Buffer.concat(chunks) });
+      resolve({
+        status: Number(headers[":status"] ?? 0),
+        headers,
+        trailers,
+        body: Buffer.concat(chunks),
+      });
     });
     stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
     stream.end(options.body);
@@ -141,7 +153,12 @@ export function rawSocket(
 }
 
 /** An HTTP/2 frame: 9-byte header, then the payload. */
-export function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+export function frame(
+  type: number,
+  flags: number,
+  streamId: number,
+  payload: Buffer = Buffer.alloc(0),
+): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);
   head[3] = type;
