@@ -4,7 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService, EventService, RsvpStatus } from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 async function signUpMany(transport: Transport, count: number): Promise<string[]> {

@@ -14,7 +14,7 @@ import { EventService, type WatchEventResponse, type WatchEventsResponse } from 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { signUp } from "./support/sign-up.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 

@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { HealthCheckRequestSchema } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { eventually } from "./support/transport-helpers.js";
+import { eventually } from "@grouppe/testkit";
 
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const frameType = { settings: 0x4, ping: 0x6, goaway: 0x7 } as const;
@@ -97,7 +97,7 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
     const session = http2.connect(server.baseUrl);
     let pings = 0;
     session.on("ping", () => pings++);
-    await eventually(() => pings >= 2, 15_000, "two keepalive pings");
+    await eventually(() => pings >= 2, { what: "two keepalive pings", timeoutMs: 15_000 });
     expect(session.closed || session.destroyed).toBe(false);
     const status = await new Promise<number>((resolve, reject) => {
       const stream = session.request({ ":path": "/healthz" });
@@ -171,7 +171,10 @@ describe("HTTP/2 maximum connection age", () => {
       ),
     );
 
-    await eventually(() => events.includes("stream closed"), 20_000, "the end of the stream");
+    await eventually(() => events.includes("stream closed"), {
+      what: "the end of the stream",
+      timeoutMs: 20_000,
+    });
     expect(messages).toBeGreaterThan(0);
     // GOAWAY came while the stream was open; the stream only ended after it (a second GOAWAY
     // comes with the forced close at the end of the grace period).

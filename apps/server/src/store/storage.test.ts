@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresAvailable } from "../../test/support/postgres.js";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { DomainError, type DomainReason } from "../domain/domain-error.js";
 import type { Db } from "./db.js";
 import {

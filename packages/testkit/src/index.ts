@@ -1,0 +1,3 @@
+export { type EventuallyOptions, eventually } from "./eventually.js";
+export { createTestDatabase, postgresAvailable } from "./postgres.js";
+export { createTestPki, type TestIdentity, type TestPki } from "./test-pki.js";
