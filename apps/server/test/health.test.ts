@@ -6,8 +6,8 @@ import {
 } from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@grouppe/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../src/rpc/health-service.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 import { curl, GrpcJsHealthClient } from "./support/transport-helpers.js";

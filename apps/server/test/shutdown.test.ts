@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import net from "node:net";
 import { join } from "node:path";
@@ -10,22 +9,18 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@grouppe/testkit";
-import { createTestDataDir, serverMain, startTestServer } from "./support/test-server.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestDataDir,
+  type ServerProcess,
+  startServerProcess,
+  startTestServer,
+} from "./support/test-server.js";
 import { GrpcJsHealthClient, startLatencyProxy } from "./support/transport-helpers.js";
 
-/** The real server process: `node dist/main.js`, as `npm start` runs it. */
-interface RunningProcess {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  logs: Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 let dataDir: string;
-const started: ChildProcess[] = [];
+const started: ServerProcess[] = [];
 
 beforeAll(async () => {
   // One data directory for the file: each test's process reopens the same embedded database.
@@ -33,57 +28,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of started)
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const server of started)
+    if (server.child.exitCode === null && server.child.signalCode === null)
+      server.child.kill("SIGKILL");
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function startProcess(env: Record<string, string>): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [serverMain], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      GROUPPE_DATA_DIR: dataDir,
-      GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
-      GROUPPE_RATE_LIMIT_IP: "10000000",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  started.push(child);
-  const logs: Record<string, unknown>[] = [];
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines)
-      if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const ready = logs.find.bind(logs);
-  await Promise.race([
-    eventually(() => ready((line) => line.msg === "grouppe started") !== undefined, {
-      what: "the server to start",
-      timeoutMs: 120_000,
-    }),
-    exited.then(({ code }) => {
-      throw new Error(`the server exited with ${code} before it started: ${stderr}`);
-    }),
-  ]);
-  const url = String(logs.find((line) => line.msg === "grouppe started")?.url);
-  return { child, url, port: Number(new URL(url).port), logs, exited };
+/** `node dist/main.js`, as `npm start` runs it, on this file's data directory. */
+async function startProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess(env, { dataDir });
+  started.push(server);
+  return server;
 }
 
 /** Waits for the process to exit, at most `ms`; resolves with how it exited, or "still running". */
-async function exitWithin(server: RunningProcess, ms: number) {
+async function exitWithin(server: ServerProcess, ms: number) {
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     server.exited,

@@ -1,6 +1,8 @@
 export {
   createTestDataDir,
+  type ServerProcess,
   serverMain,
+  startServerProcess,
   startTestServer,
   type TestServer,
   type TestServerOptions,
