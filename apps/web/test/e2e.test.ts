@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { startTestServer, type TestServer } from "@grouppe/server/testing";
+import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
 import { type ApiCall, contentTypes, recordApiCalls } from "./support/api-traffic.js";
-import { chromiumAvailable, launchChromium } from "./support/chromium.js";
-import { startTestServer, type TestServer } from "@grouppe/server/testing";
 import { quietServer } from "./support/quiet-server.js";
 import { seedEvents } from "./support/seed-events.js";
 import { builtWebApp, webRoot } from "./support/web-build.js";

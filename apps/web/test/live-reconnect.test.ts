@@ -3,13 +3,13 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { WatchEventResponse } from "@grouppe/api";
 import { CreateEventRequestSchema } from "@grouppe/api";
+import { createTestDataDir, startTestServer, type TestServer } from "@grouppe/server/testing";
 import { eventually } from "@grouppe/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApiClients } from "../src/lib/api/api-clients.js";
 import { followStream, type StreamStatus } from "../src/lib/api/follow-stream.js";
 import { createSession, storedSessionFrom } from "../src/lib/api/session.svelte.js";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
-import { createTestDataDir, startTestServer, type TestServer } from "@grouppe/server/testing";
 import { quietServer } from "./support/quiet-server.js";
 import { defaultBuildDir } from "./support/web-build.js";
 
@@ -77,10 +77,9 @@ describe.each<TransportKind>(["connect", "grpc-web"])("WatchEvent over %s", (tra
       { ...quietServer, GROUPPE_WEB_DIR: defaultBuildDir },
       { dataDir, port },
     );
-    await eventually(
-      () => changes.filter((c) => c === "snapshot").length > snapshotsBefore,
-      { what: "a snapshot from the restarted server" },
-    );
+    await eventually(() => changes.filter((c) => c === "snapshot").length > snapshotsBefore, {
+      what: "a snapshot from the restarted server",
+    });
     expect(statuses.at(-1)).toBe("live");
 
     // Changes after the restart reach the same follower.

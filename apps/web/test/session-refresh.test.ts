@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { AuthService, CreateEventRequestSchema, Relation } from "@grouppe/api";
+import { startTestServer, type TestServer } from "@grouppe/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiClients, createApiClients, createTransport } from "../src/lib/api/api-clients.js";
 import { errorReason } from "../src/lib/api/error-messages.js";
@@ -11,7 +12,6 @@ import {
   storedSessionFrom,
 } from "../src/lib/api/session.svelte.js";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
-import { startTestServer, type TestServer } from "@grouppe/server/testing";
 import { quietServer } from "./support/quiet-server.js";
 import { defaultBuildDir } from "./support/web-build.js";
 
