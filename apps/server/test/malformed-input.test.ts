@@ -6,13 +6,13 @@ import {
   ListEventsRequestSchema,
   UpdateEventRequestSchema,
 } from "@grouppe/api";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PageTokens } from "../src/services/page-token.js";
 import { serverSecret } from "../src/store/server-secret.js";
 import { eventInput } from "./support/event-input.js";
 import { buildInMemoryApp, type InMemoryApp } from "./support/in-memory-app.js";
 import { injectConnect, injectProto } from "./support/inject-rpc.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
 
 const postgres = await postgresAvailable();
 const create = "grouppe.v1.EventService/CreateEvent";

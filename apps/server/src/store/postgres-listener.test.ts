@@ -1,7 +1,7 @@
 import net from "node:net";
+import { postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postgresAvailable } from "../../test/support/postgres.js";
 import { PostgresListener } from "./postgres-listener.js";
 
 const postgres = await postgresAvailable();
