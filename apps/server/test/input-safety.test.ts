@@ -1,5 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { toJson } from "@bufbuild/protobuf";
+import { create as createMessage, toJson } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createValidator } from "@bufbuild/protovalidate";
+import { Code, ConnectError, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import {
   CreateEventRequestSchema,
   EventSchema,
@@ -8,7 +11,10 @@ import {
 } from "@grouppe/api";
 import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerKey } from "../src/rpc/context.js";
+import { createEventService } from "../src/services/event-service.js";
 import { PageTokens } from "../src/services/page-token.js";
+import { createStores } from "../src/store/index.js";
 import { serverSecret } from "../src/store/server-secret.js";
 import { eventInput } from "./support/event-input.js";
 import { buildInMemoryApp, type InMemoryApp } from "./support/in-memory-app.js";
@@ -20,11 +26,12 @@ const list = "grouppe.v1.EventService/ListEvents";
 const update = "grouppe.v1.EventService/UpdateEvent";
 /** 10000-01-01T00:00:00Z, one second past the last time the API can carry. */
 const year10000 = 253_402_300_800n;
+const hour = 3_600_000;
 
 describe.each([
   { kind: "PGlite", skip: undefined },
   { kind: "PostgreSQL", skip: "skip" in postgres ? postgres.skip : undefined },
-])("malformed input on $kind", ({ kind, skip }) => {
+])("bad input and racing writes on $kind", ({ kind, skip }) => {
   let it_ = it;
   if (skip) {
     it_ = it.skip as typeof it;
@@ -34,6 +41,7 @@ describe.each([
   let drop: (() => Promise<void>) | undefined;
   let token = "";
 
+  const stores = () => createStores(built.db);
   const eventCount = async () =>
     Number((await built.db.query<{ n: number }>("SELECT count(*)::int AS n FROM events"))[0]?.n);
 
@@ -171,4 +179,76 @@ describe.each([
     expect(surrogate.code).toBe("invalid_argument");
     expect(await eventCount()).toBe(0);
   });
+
+  it_(
+    "checks the rules against the event it writes, so racing updates never combine into an invalid one",
+    async () => {
+      const organizer = await stores().users.create({
+        email: `race-${randomUUID()}@example.com`,
+        displayName: "Ada",
+        passwordHash: "unused",
+      });
+      const start = new Date(Date.now() + 24 * hour);
+      const { event } = await stores().events.create({
+        organizerId: organizer.id,
+        details: {
+          title: "Meetup",
+          description: "",
+          startsAt: start,
+          endsAt: new Date(start.getTime() + 2 * hour),
+          timeZone: "UTC",
+          location: { kind: "address", address: "Hafenstrasse 1" },
+          capacity: 10,
+        },
+      });
+      // Both calls read the event before either writes: the interleaving that lost the race.
+      let reads = 0;
+      let bothRead: () => void = () => undefined;
+      const barrier = new Promise<void>((resolve) => {
+        bothRead = resolve;
+      });
+      const service = createEventService({
+        events: {
+          ...stores().events,
+          async get(id, viewerId) {
+            const found = await stores().events.get(id, viewerId);
+            if (++reads === 2) bothRead();
+            await Promise.race([barrier, new Promise((r) => setTimeout(r, 500))]);
+            return found;
+          },
+        },
+        validator: createValidator(),
+        watch: { watchEvent: undefined as never, watchEvents: undefined as never },
+        pageTokens: new PageTokens(new Uint8Array(32)),
+      });
+      const context = {
+        values: createContextValues().set(callerKey, { kind: "user", userId: organizer.id }),
+      } as HandlerContext;
+      const later = (ms: number) => timestampFromDate(new Date(start.getTime() + ms));
+      const outcomes = await Promise.allSettled([
+        // Starts an hour later: fine against the event as read (ends two hours after start).
+        service.updateEvent(
+          createMessage(UpdateEventRequestSchema, {
+            event: { id: event.id, startsAt: later(1 * hour) },
+            updateMask: { paths: ["starts_at"] },
+          }),
+          context,
+        ),
+        // Ends half an hour after the original start: also fine against the event as read.
+        service.updateEvent(
+          createMessage(UpdateEventRequestSchema, {
+            event: { id: event.id, endsAt: later(hour / 2) },
+            updateMask: { paths: ["ends_at"] },
+          }),
+          context,
+        ),
+      ]);
+      const codes = outcomes.map((o) =>
+        o.status === "fulfilled" ? "OK" : Code[ConnectError.from(o.reason).code],
+      );
+      expect(codes.sort()).toEqual(["InvalidArgument", "OK"]);
+      const stored = await stores().events.get(event.id);
+      expect(stored && stored.endsAt > stored.startsAt).toBe(true);
+    },
+  );
 });
