@@ -492,7 +492,25 @@ describe("slowloris", () => {
       session.destroy();
       return cut;
     };
-    const [headers, body, h2Headers, h2Body] = await Promise.all([
+    // A server stream whose request body ended long ago must outlive the body timeout.
+    const watchOutlivesBodyTimeout = async () => {
+      const session = http2.connect(server.baseUrl);
+      session.on("error", () => undefined);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/grpc.health.v1.Health/Watch",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.on("error", () => undefined);
+      stream.on("data", () => undefined);
+      stream.end(envelope(new Uint8Array(0)));
+      await new Promise((resolve) => setTimeout(resolve, requestTimeoutMs + 1_500));
+      const open = !stream.closed;
+      session.destroy();
+      return open;
+    };
+    const [headers, body, h2Headers, h2Body, watchOpen] = await Promise.all([
       rawSocket(server.port, ["GET /healthz HTTP/1.1\r\n", ...trickle(40, "X-Slow: 1\r\n")], {
         gapMs: 200,
         giveUpMs,
@@ -508,7 +526,9 @@ describe("slowloris", () => {
       // A header block that is never finished: the connection's keepalive ping goes unanswered.
       rawSocket(server.port, [h2Preface, frame(0x1, 0, 1, Buffer.from([0x83]))], { giveUpMs }),
       h2SlowBody(),
+      watchOutlivesBodyTimeout(),
     ]);
+    expect(watchOpen).toBe(true);
     const window = [0, requestTimeoutMs + 2_500];
     for (const [name, closedAfterMs] of [
       ["HTTP/1.1 headers", headers.closedAfterMs],
