@@ -458,7 +458,7 @@ describe("HTTP/2 floods", () => {
 
 describe("slowloris", () => {
   it("cuts slow headers and slow bodies on HTTP/1.1 and h2c", async () => {
-    const giveUpMs = 6_000;
+    const giveUpMs = 8_000;
     const trickle = (count: number, byte: string) => Array.from({ length: count }, () => byte);
     const h2SlowBody = async () => {
       const session = http2.connect(server.baseUrl);
@@ -529,7 +529,8 @@ describe("slowloris", () => {
       watchOutlivesBodyTimeout(),
     ]);
     expect(watchOpen).toBe(true);
-    const window = [0, requestTimeoutMs + 2_500];
+    // Node checks HTTP/1.1 timeouts once a second; the rest is room for a loaded machine.
+    const window = [0, requestTimeoutMs + 4_000];
     for (const [name, closedAfterMs] of [
       ["HTTP/1.1 headers", headers.closedAfterMs],
       ["HTTP/1.1 body", body.closedAfterMs],
@@ -546,6 +547,6 @@ describe("afterwards", () => {
   it("has released the file descriptors the attacks used", async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const open = readdirSync("/proc/self/fd").length;
-    expect(open - fdsBefore).toBeLessThan(10);
+    expect(open - fdsBefore).toBeLessThan(20);
   });
 });
