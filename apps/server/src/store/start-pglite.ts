@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 
 /** The `dataDir` of a database that lives only as long as the process. */
@@ -16,6 +17,23 @@ export const pgliteSettings: Readonly<Record<string, string>> = {
   shared_buffers: "16MB",
   max_connections: "8",
 };
+
+let baselineOnly = false;
+
+/**
+ * Keeps PGlite's WebAssembly on V8's baseline compiler (Liftoff). With tier-up, V8 recompiles
+ * hot functions with its optimizing compiler, and one of PostgreSQL's (about 100 KB of wasm)
+ * takes over 600 MB of compiler memory for a few seconds: the process peaked at 700-800 MB where
+ * it idles at 200. Our queries are small and mostly time spent outside wasm, so baseline code
+ * loses nothing measurable (a PGlite micro-benchmark of inserts, gets and scans ran no slower).
+ * The flags are read when a module is compiled, so they are set before the first PGlite starts.
+ */
+function keepWasmOnBaselineCompiler(): void {
+  if (baselineOnly) return;
+  setFlagsFromString("--no-wasm-tier-up");
+  setFlagsFromString("--no-wasm-dynamic-tiering");
+  baselineOnly = true;
+}
 
 function startParams(): string[] {
   const params = [...PGlite.defaultStartParams];
@@ -34,6 +52,7 @@ export function holdsDatabase(dataDir: string): boolean {
  */
 export async function startPglite(dataDir: string, template?: Blob): Promise<PGlite> {
   if (!dataDir.startsWith(inMemory)) await mkdir(dataDir, { recursive: true });
+  keepWasmOnBaselineCompiler();
   return PGlite.create(dataDir, {
     startParams: startParams(),
     ...(template && !holdsDatabase(dataDir) ? { loadDataDir: template } : {}),
