@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,7 +61,7 @@ async function startOnce(
 /**
  * `node dist/main.js` until /readyz is 200 with PGlite: the first start on an empty data
  * directory (a copy of the migrated template and a new signing key), then `restarts` starts
- * on `dataDir` (the run's seeded directory, when an earlier part filled it). Each run idles for
+ * on `dataDir` (seeded by an earlier part, or by that first start). Each run idles for
  * `idleMs` before its memory is read.
  */
 export async function runStartupScenario(
@@ -69,12 +70,14 @@ export async function runStartupScenario(
   idleMs: number,
   context: BenchContext,
 ): Promise<StartupRow[]> {
-  const emptyDir = await mkdtemp(join(tmpdir(), "grouppe-bench-first-"));
+  // An earlier part may have seeded `dataDir`; the first start needs an empty directory.
+  const seeded = existsSync(join(dataDir, "pglite"));
+  const emptyDir = seeded ? await mkdtemp(join(tmpdir(), "grouppe-bench-first-")) : dataDir;
   let first: Awaited<ReturnType<typeof startOnce>>;
   try {
     first = await startOnce(emptyDir, idleMs);
   } finally {
-    await rm(emptyDir, { recursive: true, force: true });
+    if (seeded) await rm(emptyDir, { recursive: true, force: true });
   }
   const times: number[] = [];
   const memory: Memory[] = [];
