@@ -30,6 +30,8 @@ export interface BenchOptions {
   fanout: FanoutShape;
   idleConnections: number;
   restarts: number;
+  /** How long each start-up run idles before its resident memory is read. */
+  startupIdleMs: number;
   /** Users doing JoinEvent/LeaveEvent in the write scenario (a multiple of 4). */
   writers: number;
   /** Fewer cases: one per protocol family, for the smoke test. */
@@ -58,6 +60,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
         idleConnections: 10_000,
         restarts: 5,
+        startupIdleMs: 3_000,
         writers: 32,
         reducedMatrix: false,
       };
@@ -71,6 +74,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 4 },
         idleConnections: 10_000,
         restarts: 2,
+        startupIdleMs: 3_000,
         writers: 16,
         reducedMatrix: false,
       };
@@ -89,6 +93,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         fanout: { watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 },
         idleConnections: 50,
         restarts: 1,
+        startupIdleMs: 0,
         writers: 4,
         reducedMatrix: true,
       };

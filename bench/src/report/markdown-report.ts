@@ -105,9 +105,16 @@ function idleSection(report: BenchReport): string {
 
 function startupSection(report: BenchReport): string {
   return markdownTable(
-    ["Storage", "Kind", "Median ms", "Runs ms"],
-    report.startup.map((row) => [row.storage, row.kind, row.medianMs, row.millis.join(", ")]),
-    [2],
+    ["Storage", "Kind", "Median ms", "Runs ms", "Idle RSS MiB", "Peak RSS MiB"],
+    report.startup.map((row) => [
+      row.storage,
+      row.kind,
+      row.medianMs,
+      row.millis.join(", "),
+      row.idleRssMib ?? "",
+      row.peakRssMib ?? "",
+    ]),
+    [2, 4, 5],
   );
 }
 

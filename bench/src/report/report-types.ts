@@ -58,6 +58,10 @@ export interface StartupRow {
   kind: "first start" | "restart";
   millis: number[];
   medianMs: number;
+  /** Resident set size once started and left idle, median of the runs (MiB). */
+  idleRssMib?: number;
+  /** The highest resident set size while starting and idling, median of the runs (MiB). */
+  peakRssMib?: number;
 }
 
 /** One frame of the CPU profile, by self time. */

@@ -1,8 +1,23 @@
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
-import "reflect-metadata";
+import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
+
+let x509Module: typeof X509 | undefined;
+
+/**
+ * @peculiar/x509, loaded on the first client certificate: with what it pulls in (tsyringe,
+ * asn1js, reflect-metadata) it costs 18 MB and a noticeable part of start-up, and only servers
+ * that verify client certificates need it.
+ */
+function x509(): typeof X509 {
+  if (x509Module) return x509Module;
+  const require = createRequire(import.meta.url);
+  // It resolves its algorithms through tsyringe, which needs the Reflect metadata API.
+  require("reflect-metadata");
+  x509Module = require("@peculiar/x509") as typeof X509;
+  return x509Module;
+}
 
 /** Where the listener keeps a connection's principal: on the socket, out of reach of headers. */
 const principalKey = Symbol("grouppe.certificatePrincipal");
@@ -14,8 +29,9 @@ type TaggedSocket = Socket & { [principalKey]?: string };
  * else its subject CN; undefined when it names neither.
  */
 export function principalOfCertificate(der: Uint8Array): string | undefined {
-  const certificate = new x509.X509Certificate(der);
-  const names = certificate.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const { X509Certificate, SubjectAlternativeNameExtension } = x509();
+  const certificate = new X509Certificate(der);
+  const names = certificate.getExtension(SubjectAlternativeNameExtension)?.names.items ?? [];
   const uri = names.find((name) => name.type === "url")?.value;
   if (uri) return uri;
   return certificate.subjectName.getField("CN")[0] || undefined;

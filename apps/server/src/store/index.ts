@@ -4,6 +4,7 @@ export { migrate } from "./migrate.js";
 export { type OpenDbOptions, openDb } from "./open-db.js";
 export { type OpenPgliteDbOptions, openPgliteDb } from "./pglite-db.js";
 export { ensurePgliteTemplate, loadPgliteTemplate } from "./pglite-template.js";
-export { openPostgresDb, type PostgresDbOptions } from "./postgres-db.js";
+// openPostgresDb is not re-exported: importing it loads the pg driver (see open-db.ts).
+export type { PostgresDbOptions } from "./postgres-db.js";
 export * from "./records.js";
 export type { EventStore, SessionStore, Stores, UserStore } from "./stores.js";

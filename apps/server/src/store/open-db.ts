@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Db } from "./db.js";
 import { openPgliteDb } from "./pglite-db.js";
-import { openPostgresDb } from "./postgres-db.js";
 
 /** Where the database is: PostgreSQL at `databaseUrl` when set, else PGlite under `dataDir`. */
 export interface OpenDbOptions {
@@ -13,8 +12,10 @@ export interface OpenDbOptions {
 }
 
 /** Opens the configured database; migrations are a separate step ({@link migrate}). */
-export function openDb(options: OpenDbOptions): Promise<Db> {
+export async function openDb(options: OpenDbOptions): Promise<Db> {
   if (options.databaseUrl) {
+    // The PostgreSQL driver is loaded only for PostgreSQL: a PGlite server never needs it.
+    const { openPostgresDb } = await import("./postgres-db.js");
     return openPostgresDb({ url: options.databaseUrl, onError: options.onError });
   }
   const { dataDir } = options;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -112,14 +112,27 @@ export function ensurePgliteTemplate(): Promise<string> {
 }
 
 /**
- * Fills `dataDir`, which holds no database, with a copy of the template. `PG_VERSION`, by which
- * PGlite tells that a directory holds a database, is copied last: a copy cut short is redone.
+ * Fills `dataDir`, which holds no database, with a copy of the template: copied beside it, then
+ * renamed into place, so a copy cut short is never taken for a database. The synchronous copy
+ * is Node's native one, several times faster than `fs.promises.cp` for the template's thousand
+ * small files; nothing else waits on the event loop while a database is being created.
  */
 export async function copyPgliteTemplate(dataDir: string): Promise<void> {
   const template = await ensurePgliteTemplate();
-  const marker = join(template, "PG_VERSION");
-  await cp(template, dataDir, { recursive: true, filter: (source) => source !== marker });
-  await copyFile(marker, join(dataDir, "PG_VERSION"));
+  const staging = `${dataDir}.${process.pid}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  cpSync(template, staging, { recursive: true });
+  try {
+    // Replaces `dataDir` when it is missing or an empty directory.
+    await rename(staging, dataDir);
+  } catch {
+    // `dataDir` holds other files: copy into it, with PG_VERSION (by which PGlite tells that a
+    // directory holds a database) last.
+    await rm(staging, { recursive: true, force: true });
+    const marker = join(template, "PG_VERSION");
+    await cp(template, dataDir, { recursive: true, filter: (source) => source !== marker });
+    await copyFile(marker, join(dataDir, "PG_VERSION"));
+  }
 }
 
 /** The template as PGlite's `loadDataDir` takes it. */
