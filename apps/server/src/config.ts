@@ -20,6 +20,11 @@ export interface Config {
   allowPlaintext: boolean;
   corsOrigins: string[];
   reflection: boolean;
+  /**
+   * Who serves RPCs: `engine` (@grouppe/engine for unary and server-streaming calls,
+   * connect-es for the rest) or `connect` (connect-es for everything; the escape hatch).
+   */
+  rpcEngine: "engine" | "connect";
   /** Where the built web app is; served at / when it exists. */
   webDir: string;
   auth: {
@@ -198,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowPlaintext,
     corsOrigins: origins(env, "GROUPPE_CORS_ORIGINS"),
     reflection: flag(env, "GROUPPE_REFLECTION", !production),
+    rpcEngine: oneOf(env, "GROUPPE_ENGINE", "engine", ["engine", "connect"]),
     webDir: resolve(
       env.GROUPPE_WEB_DIR?.trim() || new URL("../../web/build", import.meta.url).pathname,
     ),
