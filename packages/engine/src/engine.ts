@@ -197,7 +197,6 @@ export class Engine {
       wire.protocol === "connect"
         ? parseConnectTimeout(header(headers, "connect-timeout-ms"), Number.MAX_SAFE_INTEGER)
         : parseGrpcTimeout(header(headers, "grpc-timeout"), Number.MAX_SAFE_INTEGER);
-    if (timeout.error) early = timeout.error;
 
     const names = compressionHeaders(wire);
     const requested = wire.get ? queryParam(url, "compression") : header(headers, names.encoding);
@@ -213,8 +212,10 @@ export class Engine {
       );
       requestCompression = negotiated.request;
       responseCompression = negotiated.response;
-      if (negotiated.error) early ??= negotiated.error;
+      if (negotiated.error) early = negotiated.error;
     }
+    // connect-es raises a compression error before a timeout error.
+    early ??= timeout.error;
 
     const ex: Exchange = {
       route,
@@ -238,7 +239,7 @@ export class Engine {
       }
     });
     if (early) {
-      this.finish(ex, early);
+      this.failInput(ex, early);
       return;
     }
     if (timeout.timeoutMs !== undefined) {
@@ -290,13 +291,13 @@ export class Engine {
     try {
       decoded = this.decode(ex, compression, body);
     } catch (error) {
-      this.finish(ex, error);
+      this.failInput(ex, error);
       return;
     }
     if (decoded instanceof Promise) {
       decoded.then(
         (message) => this.run(ex, message),
-        (error: unknown) => this.finish(ex, error),
+        (error: unknown) => this.failInput(ex, error),
       );
     } else {
       this.run(ex, decoded);
@@ -345,11 +346,21 @@ export class Engine {
     return parse(first.data);
   }
 
+  /**
+   * The request could not be read. A unary call ends at once; a server-streaming call still
+   * passes the interceptors, whose implementation then fails reading its input: connect-es
+   * reads a stream's input only when the implementation asks for it.
+   */
+  private failInput(ex: Exchange, error: unknown): void {
+    if (ex.route.spec.kind === "unary") this.finish(ex, error);
+    else this.run(ex, undefined, error);
+  }
+
   /** Runs interceptors and implementation, then answers. */
-  private run(ex: Exchange, input: unknown): void {
+  private run(ex: Exchange, input: unknown, inputError?: unknown): void {
     if (ex.finished) return;
     const { call, route } = ex;
-    call.message = route.spec.kind === "unary" ? input : singleIterable(input);
+    call.message = route.spec.kind === "unary" ? input : singleIterable(input, inputError);
     let result: Promise<AnyResult>;
     try {
       result = route.invoke(call);
@@ -747,12 +758,14 @@ async function single(messages: AsyncIterable<unknown>): Promise<unknown> {
   return first.value;
 }
 
-function singleIterable(value: unknown): AsyncIterable<unknown> {
+/** The input of a server-streaming call: its one message, or the error reading it. */
+function singleIterable(value: unknown, error: unknown): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator]() {
       let done = false;
       return {
         next() {
+          if (error !== undefined) return Promise.reject(error);
           if (done) return Promise.resolve({ done: true as const, value: undefined });
           done = true;
           return Promise.resolve({ done: false, value });
