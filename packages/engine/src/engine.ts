@@ -35,7 +35,10 @@ import {
   errorToJsonBytes,
   parseTimeout as parseConnectTimeout,
 } from "@connectrpc/connect/protocol-connect";
-import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import {
+  parseTimeout as parseGrpcTimeout,
+  setTrailerStatus,
+} from "@connectrpc/connect/protocol-grpc";
 import { trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { EngineCall } from "./engine-call.js";
 import { compressedFlag, envelopeFrame } from "./envelope-frame.js";
@@ -451,9 +454,7 @@ export class Engine {
       return plain;
     }
     if (compression && plain.byteLength - 5 >= compressMinBytes) {
-      return compression
-        .compress(plain.subarray(5))
-        .then((c) => envelopeFrame(compressedFlag, c));
+      return compression.compress(plain.subarray(5)).then((c) => envelopeFrame(compressedFlag, c));
     }
     return plain;
   }
@@ -534,7 +535,8 @@ export class Engine {
     let status = 200;
     let contentType = ex.wire.responseType;
     let body: Uint8Array;
-    const connectError = payload === undefined ? (toConnectError(error) as ConnectError) : undefined;
+    const connectError =
+      payload === undefined ? (toConnectError(error) as ConnectError) : undefined;
     if (connectError) {
       call.abort(connectError);
       status = codeToHttpStatus(connectError.code);
@@ -581,7 +583,11 @@ function endWith(res: AnyResponse, frame: Buffer | undefined, last: Buffer): voi
 function header(headers: NodeHeaders, name: string): string | null {
   const value = headers[name];
   if (value === undefined) return null;
-  return typeof value === "string" ? value : Array.isArray(value) ? value.join(", ") : String(value);
+  return typeof value === "string"
+    ? value
+    : Array.isArray(value)
+      ? value.join(", ")
+      : String(value);
 }
 
 function compressionHeaders(wire: Wire): { encoding: string; acceptEncoding: string } {
@@ -673,7 +679,10 @@ function resetError(req: AnyRequest): ConnectError {
   const stream = (req as Http2ServerRequest).stream;
   const rstCode = stream?.rstCode;
   if (rstCode === 7)
-    return new ConnectError("http/2 stream closed with error code REFUSED_STREAM (0x7)", Code.Unavailable);
+    return new ConnectError(
+      "http/2 stream closed with error code REFUSED_STREAM (0x7)",
+      Code.Unavailable,
+    );
   if (rstCode !== undefined && rstCode !== 0 && rstCode !== 8) {
     return new ConnectError(
       `http/2 stream closed with error code 0x${rstCode.toString(16)}`,
@@ -743,7 +752,9 @@ function adoptTrailers(call: EngineCall, response: AnyResult): void {
 
 function copyInto(from: Headers, to: Headers): void {
   for (const key of [...to.keys()]) to.delete(key);
-  from.forEach((value, key) => to.set(key, value));
+  from.forEach((value, key) => {
+    to.set(key, value);
+  });
 }
 
 async function single(messages: AsyncIterable<unknown>): Promise<unknown> {

@@ -23,12 +23,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type {
-  FastifyInstance,
-  FastifyPluginCallback,
-  FastifyReply,
-  FastifyRequest,
-} from "fastify";
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
 import type { NodeHeaders } from "./header-map.js";
 import { negotiateWire } from "./negotiate-wire.js";
@@ -193,7 +188,8 @@ function capTimeout(headers: NodeHeaders, maxTimeoutMs: number): void {
   const grpc = headers["grpc-timeout"];
   if (typeof grpc === "string") {
     const { timeoutMs } = protoGrpc.parseTimeout(grpc, maxTimeoutMs);
-    if (timeoutMs !== undefined && timeoutMs > maxTimeoutMs) headers["grpc-timeout"] = `${maxTimeoutMs}m`;
+    if (timeoutMs !== undefined && timeoutMs > maxTimeoutMs)
+      headers["grpc-timeout"] = `${maxTimeoutMs}m`;
   }
   const connect = headers["connect-timeout-ms"];
   if (typeof connect === "string") {
@@ -208,7 +204,9 @@ function capTimeout(headers: NodeHeaders, maxTimeoutMs: number): void {
 function urlOf(raw: IncomingMessage | Http2ServerRequest): string {
   const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
   const authority =
-    (raw as Http2ServerRequest).authority ?? (raw.headers.host as string | undefined) ?? "localhost";
+    (raw as Http2ServerRequest).authority ??
+    (raw.headers.host as string | undefined) ??
+    "localhost";
   return `${encrypted ? "https" : "http"}://${authority}${raw.url ?? "/"}`;
 }
 

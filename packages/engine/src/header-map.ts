@@ -58,7 +58,10 @@ export class HeaderMap {
     return Array.isArray(value) ? [...value] : [String(value)];
   }
 
-  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+  forEach(
+    callback: (value: string, key: string, parent: Headers) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this.asHeaders());
   }
 

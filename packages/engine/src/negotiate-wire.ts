@@ -1,5 +1,5 @@
-import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 
 /** The protocol and encoding of one call, from its HTTP method and Content-Type. */
 export interface Wire {

@@ -1,5 +1,5 @@
-import type { AddressInfo } from "node:net";
 import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -188,8 +188,12 @@ function build(g: Generated): WireRequest {
   if (g.httpMethod === "GET") {
     delete headers["content-type"];
     const binary = g.getEncoding === "proto";
-    const raw = binary ? toBinary(ProbeSchema, message) : Buffer.from(toJsonString(ProbeSchema, message));
-    const encoded = g.base64 ? Buffer.from(raw).toString("base64url") : Buffer.from(raw).toString("utf8");
+    const raw = binary
+      ? toBinary(ProbeSchema, message)
+      : Buffer.from(toJsonString(ProbeSchema, message));
+    const encoded = g.base64
+      ? Buffer.from(raw).toString("base64url")
+      : Buffer.from(raw).toString("utf8");
     const query = new URLSearchParams({ encoding: g.getEncoding, message: encoded });
     if (g.base64) query.set("base64", "1");
     if (g.body === "compressed") query.set("compression", "gzip");
@@ -216,7 +220,9 @@ function expected(stock: WireResponse, g: Generated): WireResponse {
     const length = mapped.headers["content-length"];
     if (length !== undefined) {
       mapped.headers["content-length"] =
-        mapped.headers["content-encoding"] === undefined ? String(Number(length) + 8) : "compressed";
+        mapped.headers["content-encoding"] === undefined
+          ? String(Number(length) + 8)
+          : "compressed";
     }
   }
   mapped.body = JSON.parse(

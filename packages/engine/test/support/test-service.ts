@@ -1,9 +1,9 @@
 import { create, createFileRegistry, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import {
-  FieldDescriptorProto_Label as Label,
-  FieldDescriptorProto_Type as Type,
   FileDescriptorProtoSchema,
+  FieldDescriptorProto_Label as Label,
   MethodOptions_IdempotencyLevel,
+  FieldDescriptorProto_Type as Type,
 } from "@bufbuild/protobuf/wkt";
 import {
   Code,
@@ -12,6 +12,7 @@ import {
   type HandlerContext,
   type Interceptor,
 } from "@connectrpc/connect";
+import { shareEncoding } from "../../src/index.js";
 
 /**
  * A small service for the engine's tests, built from a descriptor at run time so the tests
@@ -36,6 +37,10 @@ const file = create(FileDescriptorProtoSchema, {
         { name: "repeat", number: 6, type: Type.INT32, label: Label.OPTIONAL, jsonName: "repeat" },
         /** Sets a response header and trailer. */
         { name: "meta", number: 7, type: Type.BOOL, label: Label.OPTIONAL, jsonName: "meta" },
+        /** Waits for the call's signal to abort and records why (see `aborts`). */
+        { name: "wait", number: 8, type: Type.BOOL, label: Label.OPTIONAL, jsonName: "wait" },
+        /** Count streams `sharedReply` instead of fresh replies. */
+        { name: "shared", number: 9, type: Type.BOOL, label: Label.OPTIONAL, jsonName: "shared" },
       ],
     },
     {
@@ -96,6 +101,32 @@ export interface Probe {
   fail: number;
   repeat: number;
   meta: boolean;
+  wait: boolean;
+  shared: boolean;
+}
+
+/** Why the signals of waiting calls were aborted, in order. */
+export const aborts: unknown[] = [];
+
+/** One message marked with `shareEncoding`, streamed by Count when asked. */
+export const sharedReply = shareEncoding(
+  create(ReplySchema, { text: "shared", index: 1 }),
+) as unknown as {
+  text: string;
+  index: number;
+};
+
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    signal.addEventListener(
+      "abort",
+      () => {
+        aborts.push(signal.reason);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
 
 function maybeFail(probe: Probe, context: HandlerContext): void {
@@ -105,9 +136,12 @@ function maybeFail(probe: Probe, context: HandlerContext): void {
   }
   if (probe.fail === 0) return;
   if (probe.fail === 17) throw new Error("a bug in the handler");
-  throw new ConnectError(`probe failed: ${probe.text}`, probe.fail as Code, { "x-error-meta": "m" }, [
-    { desc: ReplySchema, value: { text: "detail", index: probe.fail } },
-  ]);
+  throw new ConnectError(
+    `probe failed: ${probe.text}`,
+    probe.fail as Code,
+    { "x-error-meta": "m" },
+    [{ desc: ReplySchema, value: { text: "detail", index: probe.fail } }],
+  );
 }
 
 function reply(probe: Probe, index: number) {
@@ -122,13 +156,15 @@ function reply(probe: Probe, index: number) {
 /** Registers the test service's implementation. */
 export function testRoutes(router: ConnectRouter): void {
   router.service(TestService, {
-    echo(request: Probe, context: HandlerContext) {
+    async echo(request: Probe, context: HandlerContext) {
+      if (request.wait) await waitForAbort(context.signal);
       maybeFail(request, context);
       return reply(request, 0);
     },
     async *count(request: Probe, context: HandlerContext) {
       const n = Math.min(Math.max(request.count, 0), 5);
-      for (let i = 0; i < n; i++) yield reply(request, i);
+      for (let i = 0; i < n; i++) yield request.shared ? sharedReply : reply(request, i);
+      if (request.wait) await waitForAbort(context.signal);
       maybeFail(request, context);
     },
     async collect(requests: AsyncIterable<Probe>) {

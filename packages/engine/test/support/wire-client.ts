@@ -1,4 +1,4 @@
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
@@ -27,7 +27,10 @@ const gunzip = promisify(zlib.gunzip);
 const brotliDecompress = promisify(zlib.brotliDecompress);
 
 /** Sends one request on `session` and collects the whole answer. */
-export function send(session: http2.ClientHttp2Session, request: WireRequest): Promise<WireResponse> {
+export function send(
+  session: http2.ClientHttp2Session,
+  request: WireRequest,
+): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     const stream = session.request({
       ":method": request.method,
