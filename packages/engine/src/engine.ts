@@ -421,7 +421,9 @@ export class Engine {
           return;
         }
         if (next.done) break;
-        const frame = await this.frame(ex, normalize(output, next.value), wire.binary);
+        // Awaiting only what is a promise (compression) saves a microtask per message.
+        let frame = this.frame(ex, normalize(output, next.value), wire.binary);
+        if (frame instanceof Promise) frame = await frame;
         if (ex.finished) {
           void iterator.return?.()?.catch(() => {});
           return;
