@@ -93,7 +93,9 @@ export function feedDeleted(eventId: string): WatchEventsResponse {
 
 /** Tells feed watchers that changes may have been missed and they should reload. */
 export function feedResync(): WatchEventsResponse {
-  return shareEncoding(create(WatchEventsResponseSchema, { change: { case: "resync", value: {} } }));
+  return shareEncoding(
+    create(WatchEventsResponseSchema, { change: { case: "resync", value: {} } }),
+  );
 }
 
 /** A WatchEvents heartbeat stamped with the current time. */
