@@ -482,10 +482,18 @@ export class Engine {
    * is the last data frame (a unary answer). Runs once; later calls change nothing.
    */
   private finish(ex: Exchange, error: unknown, frame?: Buffer): void {
+    try {
+      this.finishUnsafe(ex, error, frame);
+    } catch (writeError) {
+      abandon(ex, writeError);
+    }
+  }
+
+  private finishUnsafe(ex: Exchange, error: unknown, frame?: Buffer): void {
     if (ex.finished) return;
     if (!ex.wire.enveloped) {
       if (error === undefined) return;
-      this.finishConnectUnary(ex, error, undefined);
+      this.finishConnectUnaryUnsafe(ex, error, undefined);
       return;
     }
     ex.finished = true;
@@ -530,6 +538,18 @@ export class Engine {
 
   /** Answers a Connect unary call, or a Connect GET, with its message or error. */
   private finishConnectUnary(ex: Exchange, error: unknown, payload: Uint8Array | undefined): void {
+    try {
+      this.finishConnectUnaryUnsafe(ex, error, payload);
+    } catch (writeError) {
+      abandon(ex, writeError);
+    }
+  }
+
+  private finishConnectUnaryUnsafe(
+    ex: Exchange,
+    error: unknown,
+    payload: Uint8Array | undefined,
+  ): void {
     if (ex.finished) return;
     ex.finished = true;
     this.settled(ex);
@@ -554,10 +574,14 @@ export class Engine {
     call.responseTrailers.copyTo(extra, "trailer-");
     const compression = ex.responseCompression;
     const write = (bytes: Uint8Array, encoding: string | undefined) => {
-      if (encoding) extra["content-encoding"] = encoding;
-      extra["content-length"] = bytes.byteLength;
-      this.head(ex, status, contentType, extra);
-      res.end(bytes);
+      try {
+        if (encoding) extra["content-encoding"] = encoding;
+        extra["content-length"] = bytes.byteLength;
+        this.head(ex, status, contentType, extra);
+        res.end(bytes);
+      } catch (writeError) {
+        abandon(ex, writeError);
+      }
     };
     if (compression && body.byteLength >= this.options.compressMinBytes) {
       compression.compress(body).then(
@@ -579,7 +603,30 @@ export class Engine {
 }
 
 function endWith(res: AnyResponse, frame: Buffer | undefined, last: Buffer): void {
-  res.end(frame ? Buffer.concat([frame, last]) : last);
+  try {
+    res.end(frame ? Buffer.concat([frame, last]) : last);
+  } catch {
+    res.destroy();
+  }
+}
+
+/**
+ * Writing failed (the stream went away between our last look and the write): the call is over
+ * for the client, so it is aborted and the response destroyed, never left to throw into a
+ * promise chain nobody awaits.
+ */
+function abandon(ex: Exchange, error: unknown): void {
+  ex.finished = true;
+  ex.call.abort(
+    new ConnectError(
+      "the response could not be written",
+      Code.Aborted,
+      undefined,
+      undefined,
+      error,
+    ),
+  );
+  ex.res.destroy();
 }
 
 function header(headers: NodeHeaders, name: string): string | null {
