@@ -1,19 +1,22 @@
 import http2 from "node:http2";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { createTestPki } from "@grouppe/testkit";
 import fc from "fast-check";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fastifyEnginePlugin } from "../src/index.js";
 import { ProbeSchema, testInterceptor, testRoutes } from "./support/test-service.js";
-import { send, type WireRequest, type WireResponse } from "./support/wire-client.js";
+import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/wire-client.js";
 
 /**
  * The engine and stock connect-es (connect-fastify) get the same random requests, valid and
- * not; status, headers, trailers and decoded bodies must agree, except for the differences the
- * README lists, which are mapped here before comparing.
+ * not, over HTTP/2 or HTTP/1.1 (one TLS server each, ALPN picks); status, headers, trailers and
+ * decoded bodies must agree, except for the differences the README lists, which are mapped
+ * here before comparing.
  */
 
 const limits = { readMaxBytes: 300, writeMaxBytes: 1_500, compressMinBytes: 32 };
@@ -21,24 +24,41 @@ const maxTimeoutMs = 60_000;
 
 let engineApp: FastifyInstance;
 let stockApp: FastifyInstance;
-let engineSession: http2.ClientHttp2Session;
-let stockSession: http2.ClientHttp2Session;
+interface Client {
+  h2: http2.ClientHttp2Session;
+  h1: https.Agent;
+  port: number;
+}
+let engine: Client;
+let stock: Client;
+let ca: string;
 
-async function start(app: FastifyInstance): Promise<http2.ClientHttp2Session> {
+async function start(app: FastifyInstance): Promise<Client> {
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return http2.connect(`http://127.0.0.1:${port}`);
+  return {
+    h2: http2.connect(`https://localhost:${port}`, { ca }),
+    h1: new https.Agent({ keepAlive: true, maxSockets: 1, ca }),
+    port,
+  };
+}
+
+function sendTo(client: Client, request: WireRequest, http1: boolean): Promise<WireResponse> {
+  return http1 ? sendHttp1(client.h1, client.port, request) : send(client.h2, request);
 }
 
 beforeAll(async () => {
-  engineApp = fastify({ http2: true }) as unknown as FastifyInstance;
+  const pki = await createTestPki();
+  ca = pki.ca;
+  const tls = { http2: true, https: { allowHTTP1: true, ...pki.server } } as const;
+  engineApp = fastify(tls) as unknown as FastifyInstance;
   await engineApp.register(fastifyEnginePlugin, {
     routes: testRoutes,
     interceptors: [testInterceptor],
     maxTimeoutMs,
     ...limits,
   });
-  stockApp = fastify({ http2: true }) as unknown as FastifyInstance;
+  stockApp = fastify(tls) as unknown as FastifyInstance;
   // Stock connect-es refuses deadlines above its maximum; the engine caps them. Without a
   // maximum here both accept every deadline the generator makes.
   await stockApp.register(fastifyConnectPlugin, {
@@ -46,12 +66,14 @@ beforeAll(async () => {
     interceptors: [testInterceptor],
     ...limits,
   });
-  [engineSession, stockSession] = await Promise.all([start(engineApp), start(stockApp)]);
+  [engine, stock] = await Promise.all([start(engineApp), start(stockApp)]);
 });
 
 afterAll(async () => {
-  engineSession?.close();
-  stockSession?.close();
+  for (const client of [engine, stock]) {
+    client?.h2.close();
+    client?.h1.destroy();
+  }
   await Promise.all([engineApp?.close(), stockApp?.close()]);
 });
 
@@ -74,6 +96,10 @@ const contentTypes = [
 ] as const;
 
 const bodyModes = [
+  "valid",
+  "valid",
+  "valid",
+  "valid",
   "valid",
   "valid",
   "valid",
@@ -105,10 +131,11 @@ const requestArb = fc.record({
   body: fc.constantFrom(...bodyModes),
   timeout: fc.constantFrom("none", "none", "valid", "invalid", "above-max"),
   acceptEncoding: fc.constantFrom(undefined, undefined, "gzip", "br", "identity", "gzip, br"),
-  deny: fc.boolean(),
+  deny: fc.constantFrom(false, false, false, false, false, true),
   getEncoding: fc.constantFrom("proto", "json", "xml"),
   base64: fc.boolean(),
   cut: fc.integer({ min: 1, max: 8 }),
+  http1: fc.boolean(),
 });
 
 type Generated = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
@@ -238,15 +265,15 @@ describe("engine vs stock connect-es", () => {
     await fc.assert(
       fc.asyncProperty(requestArb, async (generated) => {
         const request = build(generated);
-        const [engine, stock] = await Promise.all([
-          send(engineSession, request),
-          send(stockSession, request),
+        const [fromEngine, fromStock] = await Promise.all([
+          sendTo(engine, request, generated.http1),
+          sendTo(stock, request, generated.http1),
         ]);
-        const want = expected(stock, generated);
+        const want = expected(fromStock, generated);
         if (want.headers["content-length"] === "compressed") {
-          engine.headers["content-length"] = "compressed";
+          fromEngine.headers["content-length"] = "compressed";
         }
-        expect(engine).toEqual(want);
+        expect(fromEngine).toEqual(want);
       }),
       { numRuns: 200 },
     );

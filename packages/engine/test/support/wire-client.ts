@@ -1,4 +1,5 @@
 import type http2 from "node:http2";
+import https, { type Agent } from "node:https";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
@@ -65,6 +66,55 @@ export function send(
     });
     if (request.method === "GET") stream.end();
     else stream.end(request.body);
+  });
+}
+
+/** Sends one request over HTTP/1.1 (TLS, keep-alive `agent`) and collects the whole answer. */
+export function sendHttp1(agent: Agent, port: number, request: WireRequest): Promise<WireResponse> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        agent,
+        host: "localhost",
+        port,
+        method: request.method,
+        path: request.path,
+        headers:
+          request.method === "GET"
+            ? request.headers
+            : {
+                ...request.headers,
+                "content-length": String(request.body.byteLength),
+              },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = { ...res.headers };
+          // Transfer framing differs by what the server knew up front; not part of the answer.
+          delete headers["transfer-encoding"];
+          delete headers.connection;
+          delete headers["keep-alive"];
+          delete headers.trailer;
+          decodeBody(headers, Buffer.concat(chunks)).then(
+            (body) =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: flatten(headers),
+                trailers: flatten(res.trailers),
+                body,
+              }),
+            reject,
+          );
+        });
+      },
+    );
+    req.on("error", reject);
+    req.setTimeout(5_000, () => req.destroy(new Error(`no answer to ${request.path}`)));
+    if (request.method === "GET") req.end();
+    else req.end(request.body);
   });
 }
 
