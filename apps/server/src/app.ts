@@ -75,7 +75,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerCors(app, config.corsOrigins);
   registerProbes(app, { ready: deps.ready, metrics });
 
-  // The engine serves unary and server-streaming calls; connect-es serves the rest, and
+  // The engine serves all but bidi streams; connect-es serves those (reflection), and
   // everything with GROUPPE_ENGINE=connect. Both see the same routes, interceptors and limits.
   await app.register(fastifyEnginePlugin, {
     engine: config.rpcEngine === "engine",

@@ -21,7 +21,7 @@ export interface Config {
   corsOrigins: string[];
   reflection: boolean;
   /**
-   * Who serves RPCs: `engine` (@grouppe/engine for unary and server-streaming calls,
+   * Who serves RPCs: `engine` (@grouppe/engine for unary, server- and client-streaming calls,
    * connect-es for the rest) or `connect` (connect-es for everything; the escape hatch).
    */
   rpcEngine: "engine" | "connect";

@@ -1,4 +1,4 @@
 import { describeTransportProtocols } from "./support/transport-protocols-suite.js";
 
-// The default: @grouppe/engine serves unary and server-streaming calls.
+// The default: @grouppe/engine serves every call but bidi streams.
 describeTransportProtocols({});

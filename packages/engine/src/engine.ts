@@ -44,6 +44,7 @@ import { EngineCall } from "./engine-call.js";
 import { compressedFlag, envelopeFrame } from "./envelope-frame.js";
 import type { NodeHeaders } from "./header-map.js";
 import type { Wire } from "./negotiate-wire.js";
+import { RequestMessages } from "./request-messages.js";
 import { isSharedEncoding } from "./share-encoding.js";
 
 /** What the engine is told; the same names and defaults as connect-es's handler options. */
@@ -68,7 +69,7 @@ type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse;
 type AnyResult = UnaryResponse | StreamResponse;
 
-/** A unary or server-streaming method, ready to serve. */
+/** A unary, server- or client-streaming method, ready to serve. */
 export interface EngineRoute {
   readonly spec: MethodImplSpec;
   readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
@@ -93,7 +94,7 @@ interface Exchange {
 }
 
 /**
- * Serves unary and server-streaming methods over gRPC, gRPC-Web and Connect straight from
+ * Serves unary, server- and client-streaming methods over gRPC, gRPC-Web and Connect straight from
  * Node's request and response, with connect-es's own helpers for everything off the hot path
  * (timeouts, compression negotiation, error and trailer encoding, serialization).
  */
@@ -157,6 +158,13 @@ export class Engine {
         const call = (req as unknown as Record<symbol, EngineCall>)[callKey] ?? req;
         const input = await single(req.message as AsyncIterable<unknown>);
         return streamResponse(call, impl(input as never, contextOf(call, req)));
+      };
+    } else if (spec.kind === "client_streaming") {
+      const impl = spec.impl;
+      next = async (req) => {
+        const call = (req as unknown as Record<symbol, EngineCall>)[callKey] ?? req;
+        const message = await impl(req.message as never, contextOf(call, req));
+        return streamResponse(call, singleIterable(normalize(output, message), undefined));
       };
     } else {
       throw new ConnectError(`the engine does not serve ${spec.kind} methods`, Code.Internal);
@@ -232,13 +240,16 @@ export class Engine {
       timer: undefined,
     };
     this.active.add(call);
+    let messages: RequestMessages | undefined;
     ex.res.once("close", () => {
       this.active.delete(call);
       if (ex.timer) clearTimeout(ex.timer);
       if (!ex.finished) {
         // The client went away (reset stream, closed socket) before the response ended.
         ex.finished = true;
-        call.abort(resetError(req));
+        const error = resetError(req);
+        call.abort(error);
+        messages?.fail(error);
       }
     });
     if (early) {
@@ -257,6 +268,17 @@ export class Engine {
 
     if (wire.get) {
       this.received(ex, requestCompression, queryMessage(url));
+      return;
+    }
+    if (route.spec.kind === "client_streaming") {
+      // Messages are decoded as they arrive; the handler runs at once and reads them.
+      messages = new RequestMessages(
+        req,
+        (flags, data) => this.decodeEnvelope(ex, requestCompression, flags, data),
+        this.options.readMaxBytes,
+        wire.protocol === "connect",
+      );
+      this.run(ex, messages);
       return;
     }
     const { readMaxBytes } = this.options;
@@ -337,20 +359,32 @@ export class Engine {
         Code.Unimplemented,
       );
     }
-    if ((first.flags & compressedFlag) === compressedFlag) {
+    return this.decodeEnvelope(ex, compression, first.flags, first.data);
+  }
+
+  /** One enveloped request message; a promise only when it must be decompressed. */
+  private decodeEnvelope(
+    ex: Exchange,
+    compression: Compression | null,
+    flags: number,
+    data: Uint8Array,
+  ): Promise<unknown> | unknown {
+    const parser = ex.route.serialization.getI(ex.wire.binary) as unknown as Serialization<never>;
+    const parse = (bytes: Uint8Array) => parseMessage(parser, bytes, ex.wire.binary);
+    if ((flags & compressedFlag) === compressedFlag) {
       if (!compression) {
         throw new ConnectError(
           "received compressed envelope, but do not know how to decompress",
           Code.Internal,
         );
       }
-      return compression.decompress(first.data, readMaxBytes).then(parse);
+      return compression.decompress(data, this.options.readMaxBytes).then(parse);
     }
-    return parse(first.data);
+    return parse(data);
   }
 
   /**
-   * The request could not be read. A unary call ends at once; a server-streaming call still
+   * The request could not be read. A unary call ends at once; a streaming call still
    * passes the interceptors, whose implementation then fails reading its input: connect-es
    * reads a stream's input only when the implementation asks for it.
    */
@@ -363,7 +397,12 @@ export class Engine {
   private run(ex: Exchange, input: unknown, inputError?: unknown): void {
     if (ex.finished) return;
     const { call, route } = ex;
-    call.message = route.spec.kind === "unary" ? input : singleIterable(input, inputError);
+    call.message =
+      route.spec.kind === "unary"
+        ? input
+        : route.spec.kind === "client_streaming" && inputError === undefined
+          ? input
+          : singleIterable(input, inputError);
     let result: Promise<AnyResult>;
     try {
       result = route.invoke(call);

@@ -36,7 +36,7 @@ export interface FastifyEngineOptions extends EngineOptions {
   contextValues?: (request: FastifyRequest) => ContextValues;
   /**
    * `false` sends every call to connect-es (the stock path, with the same limits, interceptors
-   * and timeout capping); by default the engine serves unary and server-streaming calls and
+   * and timeout capping); by default the engine serves unary, server- and client-streaming calls and
    * connect-es the rest.
    */
   engine?: boolean;
@@ -44,7 +44,7 @@ export interface FastifyEngineOptions extends EngineOptions {
 
 /**
  * Serves Connect routes from Fastify, like connect-fastify's plugin: one route per method.
- * Unary and server-streaming calls in the usual Content-Types go to the engine; client and
+ * Unary, server- and client-streaming calls in the usual Content-Types go to the engine;
  * bidi streams and anything unusual (another HTTP method, a rare Content-Type spelling) go to
  * connect-es's own handler for the same method, on the same route.
  *
@@ -91,10 +91,7 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
   for (const handler of router.handlers) {
     const fallback = connectRoute(handler, contextValues, maxTimeoutMs);
     const spec = specs.get(handler.method);
-    const served =
-      options.engine !== false &&
-      spec !== undefined &&
-      (spec.kind === "unary" || spec.kind === "server_streaming");
+    const served = options.engine !== false && spec !== undefined && spec.kind !== "bidi_streaming";
     if (!served) {
       instance.all(handler.requestPath, fallback);
       continue;

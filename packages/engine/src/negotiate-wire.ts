@@ -48,7 +48,7 @@ const unaryTypes = new Map<string, Wire>([
   ["application/json; charset=utf-8", connectJson],
 ]);
 
-/** Content-Types the engine takes for server-streaming methods. */
+/** Content-Types the engine takes for server- and client-streaming methods. */
 const streamTypes = new Map<string, Wire>([
   ["application/grpc", grpcProto],
   ["application/grpc+proto", grpcProto],
@@ -72,7 +72,7 @@ export function negotiateWire(
   url: string | undefined,
 ): Wire | undefined {
   const kind = method.methodKind;
-  if (kind !== "unary" && kind !== "server_streaming") return undefined;
+  if (kind === "bidi_streaming") return undefined;
   if (httpMethod === "POST") {
     if (contentType === undefined) return undefined;
     const types = kind === "unary" ? unaryTypes : streamTypes;

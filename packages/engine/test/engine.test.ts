@@ -100,6 +100,31 @@ describe("malformed requests", () => {
   });
 });
 
+describe("client streams", () => {
+  it("reads messages as they arrive, however the body is split", async () => {
+    const body = Buffer.concat(["a", "b", "c", "d"].map((text) => grpcBody({ text })));
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/test.v1.TestService/Collect",
+      "content-type": "application/grpc",
+    });
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) =>
+      stream.once("trailers", resolve),
+    );
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    // Pieces of 3 bytes: every envelope header and payload is split.
+    for (let offset = 0; offset < body.byteLength; offset += 3) {
+      stream.write(body.subarray(offset, offset + 3));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    stream.end();
+    expect((await trailers)["grpc-status"]).toBe("0");
+    const answer = Buffer.concat(chunks);
+    expect(answer.subarray(5).toString("utf8")).toContain("abcd");
+  });
+});
+
 describe("shared encodings", () => {
   it("encodes a shared message once and writes the same bytes to every stream", async () => {
     const first = await grpc("Count", grpcBody({ count: 1, shared: true }));
