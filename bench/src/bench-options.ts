@@ -8,6 +8,7 @@ import type { FanoutShape } from "./scenarios/fanout-scenario.js";
 export const benchParts = [
   "peers",
   "grouppe",
+  "stock",
   "postgres",
   "fanout",
   "idle",
@@ -34,6 +35,8 @@ export interface BenchOptions {
   startupIdleMs: number;
   /** Users doing JoinEvent/LeaveEvent in the write scenario (a multiple of 4). */
   writers: number;
+  /** Only these unary cases, as "Method:protocol" (`--cases`); all when unset. */
+  cases?: Set<string>;
   /** Fewer cases: one per protocol family, for the smoke test. */
   reducedMatrix: boolean;
 }
@@ -102,7 +105,10 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
 
 const usage = `Usage: npm run bench -- [--quick] [--engine auto|h2load|node] [--out DIR]
                         [--postgres | --no-postgres] [--database-url URL] [--only PART,...]
-Parts: ${benchParts.join(", ")}. --quick finishes in under 2 minutes (no PostgreSQL unless
+                        [--cases METHOD:PROTOCOL,...]
+Parts: ${benchParts.join(", ")}; "stock" is grouppe with GROUPPE_ENGINE=connect (connect-es
+for every call), for comparison in the same run. --cases limits the unary cases, e.g.
+Health/Check:grpc,GetEvent:connect-json. --quick finishes in under 2 minutes (no PostgreSQL unless
 --postgres); the full run takes under 15.`;
 
 /** Reads the command line; throws with the usage text on a bad flag. */
@@ -117,6 +123,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       "no-postgres": { type: "boolean" },
       "database-url": { type: "string" },
       only: { type: "string" },
+      cases: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -133,6 +140,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     const unknown = parts.filter((part) => !(benchParts as readonly string[]).includes(part));
     if (unknown.length) throw new Error(`unknown part(s) ${unknown.join(", ")}\n${usage}`);
     options.parts = new Set(parts as BenchPart[]);
+  }
+  if (values.cases) {
+    options.cases = new Set(values.cases.split(",").map((unaryCase) => unaryCase.trim()));
   }
   if (values.postgres) options.parts.add("postgres");
   if (values["no-postgres"]) options.parts.delete("postgres");

@@ -6,7 +6,7 @@ import { benchServerEnv, grouppeBuilt, startGrouppe } from "./grouppe/grouppe-pr
 import { createThrowawayDatabase } from "./grouppe/throwaway-database.js";
 import { resolveH2load, runNodeLoad } from "./load/run-load.js";
 import { computeRatios } from "./report/ratios.js";
-import type { BenchReport } from "./report/report-types.js";
+import { type BenchReport, stockGrouppe } from "./report/report-types.js";
 import type { BenchContext } from "./scenarios/bench-context.js";
 import { runCpuProfileScenario } from "./scenarios/cpu-profile-scenario.js";
 import { fullGrouppeCases, runGrouppeSuite } from "./scenarios/grouppe-suite.js";
@@ -55,7 +55,7 @@ export async function runBench(
   report.loadGenerator = h2load
     ? `h2load -t 1 (${h2load}) for fixed requests, the built-in Node generator for writes and streams`
     : "the built-in Node generator (node:http2 and node:http keep-alive)";
-  const context: BenchContext = { h2load, shape: options.shape, progress };
+  const context: BenchContext = { h2load, shape: options.shape, cases: options.cases, progress };
   const part = async (name: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -76,9 +76,15 @@ export async function runBench(
         void report.throughput.push(...(await runPeerSuite(context, options.reducedMatrix))),
     );
 
-  const wantsGrouppe = ["grouppe", "postgres", "fanout", "idle", "startup", "profile"].some(
-    (name) => parts.has(name as never),
-  );
+  const wantsGrouppe = [
+    "grouppe",
+    "stock",
+    "postgres",
+    "fanout",
+    "idle",
+    "startup",
+    "profile",
+  ].some((name) => parts.has(name as never));
   if (wantsGrouppe && !grouppeBuilt()) {
     report.notes.push(
       "grouppe is not built (apps/server/dist/main.js missing): its parts were skipped",
@@ -99,6 +105,28 @@ export async function runBench(
           context,
         );
         eventId = result.eventId;
+        report.throughput.push(...result.throughput);
+        if (result.fanout) report.fanout.push(result.fanout);
+      });
+    }
+    if (parts.has("stock")) {
+      // The same server with its engine off, in the same run: what the engine gains.
+      await part("grouppe with GROUPPE_ENGINE=connect", async () => {
+        const result = await runGrouppeSuite(
+          {
+            storage: "pglite",
+            cases: unaryCases(
+              ["Health/Check", "GetEvent"],
+              ["grpc", "connect-proto", "connect-json", "grpc-web"],
+            ),
+            writers: options.writers,
+            fanout,
+            server: stockGrouppe,
+            env: { GROUPPE_ENGINE: "connect" },
+            writes: false,
+          },
+          context,
+        );
         report.throughput.push(...result.throughput);
         if (result.fanout) report.fanout.push(result.fanout);
       });

@@ -1,7 +1,7 @@
 import { createContextValues } from "@connectrpc/connect";
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
+import { fastifyEnginePlugin } from "@grouppe/engine";
 import { type FastifyBaseLogger, type FastifyInstance, fastify } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -46,7 +46,7 @@ export interface AppDeps {
 export const healthServiceNames = [EventService.typeName, AuthService.typeName] as const;
 
 /**
- * The Fastify app: every RPC (Connect, gRPC, gRPC-Web) through one Connect router, the
+ * The Fastify app: every RPC (Connect, gRPC, gRPC-Web) through one route table, the
  * operational endpoints, CORS for configured origins and the web app. It is not listening
  * yet; `listen()` in listen.ts does that on the listener's socket server.
  */
@@ -72,7 +72,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     forceCloseConnections: "idle",
   });
 
-  // Every response, including gRPC over HTTP/2, names its request id; connect-fastify copies
+  // Every response, including gRPC over HTTP/2, names its request id; the RPC plugin copies
   // the reply's headers onto the raw response.
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
@@ -83,7 +83,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // /metrics is not here: it is on the admin listener only (GROUPPE_ADMIN_PORT).
   registerProbes(app, { ready: deps.ready });
 
-  await app.register(fastifyConnectPlugin, {
+  // The engine serves all but bidi streams; connect-es serves those (reflection), and
+  // everything with GROUPPE_ENGINE=connect. Both see the same routes, interceptors and limits.
+  await app.register(fastifyEnginePlugin, {
+    engine: config.rpcEngine === "engine",
     routes(router) {
       registerHealthService(router, health, shutdown);
       deps.rpc.routes(router);

@@ -32,6 +32,11 @@ export interface Config {
    */
   admin?: { host: string; port: number };
   reflection: boolean;
+  /**
+   * Who serves RPCs: `engine` (@grouppe/engine for unary, server- and client-streaming calls,
+   * connect-es for the rest) or `connect` (connect-es for everything; the escape hatch).
+   */
+  rpcEngine: "engine" | "connect";
   /** Where the built web app is; served at / when it exists. */
   webDir: string;
   auth: {
@@ -242,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
         }
       : undefined,
     reflection: flag(env, "GROUPPE_REFLECTION", !production),
+    rpcEngine: oneOf(env, "GROUPPE_ENGINE", "engine", ["engine", "connect"]),
     webDir: resolve(
       env.GROUPPE_WEB_DIR?.trim() || new URL("../../web/build", import.meta.url).pathname,
     ),

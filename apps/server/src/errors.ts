@@ -151,6 +151,11 @@ export function toPublicError(
 ): ConnectError {
   if (error instanceof DomainError) return fromDomainError(error);
   if (error instanceof ConnectError) {
+    // connect-es reports a malformed protobuf message in a request stream (ImportEvents) as
+    // INTERNAL; the caller sent it. The engine answers the same for unary and server streams.
+    if (error.code === Code.Internal && error.rawMessage.startsWith("parse binary:")) {
+      return new ConnectError(error.rawMessage, Code.InvalidArgument);
+    }
     if (error.code === Code.Internal || error.code === Code.Unknown) {
       log.logger.error(
         { err: error, requestId: log.requestId, procedure: log.procedure },

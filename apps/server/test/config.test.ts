@@ -91,6 +91,14 @@ describe("loadConfig", () => {
     expect(limits.connectionTimeoutMs).toBe(90000);
   });
 
+  it("serves RPCs with the engine unless GROUPPE_ENGINE=connect", () => {
+    expect(loadConfig({}).rpcEngine).toBe("engine");
+    expect(loadConfig({ GROUPPE_ENGINE: "connect" }).rpcEngine).toBe("connect");
+    expect(configError({ GROUPPE_ENGINE: "grpc-js" })).toMatch(
+      /GROUPPE_ENGINE="grpc-js" is invalid/,
+    );
+  });
+
   it("refuses an idle-connection timeout that would cut quiet streams", () => {
     expect(
       configError({ GROUPPE_CONNECTION_TIMEOUT_MS: "10000", GROUPPE_HEARTBEAT_MS: "15000" }),

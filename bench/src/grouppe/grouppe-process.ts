@@ -32,6 +32,8 @@ export interface GrouppeOptions {
   dataDir?: string;
   /** Directory for `--cpu-prof` output; no profiling when unset. */
   cpuProfileDir?: string;
+  /** Extra environment, e.g. `GROUPPE_ENGINE=connect`. */
+  env?: Record<string, string>;
   /** How long start-up may take before it counts as failed. */
   readyTimeoutMs?: number;
 }
@@ -84,6 +86,7 @@ export async function startGrouppe(options: GrouppeOptions = {}): Promise<Runnin
     HOST: "127.0.0.1",
     PORT: String(port),
     GROUPPE_DATA_DIR: dataDir,
+    ...options.env,
   };
   delete env.NODE_ENV;
   delete env.DATABASE_URL;

@@ -54,6 +54,7 @@ function throughputSection(report: BenchReport): string {
 function fanoutSection(report: BenchReport): string {
   return markdownTable(
     [
+      "Server",
       "Storage",
       "Watchers (open)",
       "Sessions",
@@ -66,6 +67,7 @@ function fanoutSection(report: BenchReport): string {
       "Errors",
     ],
     report.fanout.map((row) => [
+      row.server ?? "grouppe",
       row.storage,
       `${row.watchers} (${row.watching})`,
       row.sessions,
@@ -77,7 +79,7 @@ function fanoutSection(report: BenchReport): string {
       `${millis(row.latencyFromAckUs.p50)} / ${millis(row.latencyFromAckUs.p99)}`,
       codes({ ...row.writeErrors, ...row.streamErrors }),
     ]),
-    [2, 3, 4, 6, 7],
+    [3, 4, 5, 7, 8],
   );
 }
 

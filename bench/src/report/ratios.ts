@@ -68,7 +68,9 @@ export function computeRatios(report: Omit<BenchReport, "ratios">): RatioCheck[]
   const rows = report.throughput;
   const grouppeHealth = throughput(rows, "grouppe", "Health/Check", "grpc");
   const grouppeGetEvent = throughput(rows, "grouppe", "GetEvent", "grpc");
-  const fanout = report.fanout.find((row) => row.storage === "pglite") ?? report.fanout[0];
+  const fanout =
+    report.fanout.find((row) => row.storage === "pglite" && row.server === "grouppe") ??
+    report.fanout.find((row) => row.server === "grouppe");
   const idle = report.idleConnections[0];
   return [
     check(

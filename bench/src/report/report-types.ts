@@ -1,7 +1,15 @@
 import type { LatencySummary, LoadResult, Protocol, Transport } from "../load/load-spec.js";
 
 /** The servers under test: grouppe and the peers it is compared with. */
-export type ServerName = "grouppe" | "connect-fastify" | "grpc-js" | "bare-http2";
+export type ServerName =
+  | "grouppe"
+  | typeof stockGrouppe
+  | "connect-fastify"
+  | "grpc-js"
+  | "bare-http2";
+
+/** grouppe with its engine turned off (`GROUPPE_ENGINE=connect`): connect-es serves every call. */
+export const stockGrouppe = "grouppe (GROUPPE_ENGINE=connect)";
 
 /** grouppe's storage in a run; peers serve from memory. */
 export type Storage = "memory" | "pglite" | "postgres";
@@ -20,6 +28,8 @@ export interface ThroughputRow {
 
 /** One WatchEvent fan-out run: many watchers on one event while its attendance changes. */
 export interface FanoutRow {
+  /** grouppe, or grouppe with GROUPPE_ENGINE=connect. */
+  server: ServerName;
   storage: Storage;
   watchers: number;
   sessions: number;

@@ -12,6 +12,8 @@ export interface BenchContext {
   /** The h2load executable, or undefined to use the built-in generator. */
   h2load: string | undefined;
   shape: LoadShape;
+  /** Only these unary cases ("Health/Check:grpc"), when set (`--cases`). */
+  cases?: ReadonlySet<string>;
   /** Prints one line of progress. */
   progress(line: string): void;
 }

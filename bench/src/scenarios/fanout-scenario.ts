@@ -1,7 +1,7 @@
 import { forkModule, nextMessage, stopChild } from "../child-process.js";
 import type { SeededData } from "../grouppe/seed-grouppe.js";
 import type { LatencySummary } from "../load/load-spec.js";
-import type { FanoutRow, Storage } from "../report/report-types.js";
+import type { FanoutRow, ServerName, Storage } from "../report/report-types.js";
 import type { BenchContext } from "./bench-context.js";
 import type { WatchCommand, WatchingReply, WriteCommand, WrittenReply } from "./fanout-messages.js";
 
@@ -39,6 +39,7 @@ export async function runFanoutScenario(
   seeded: SeededData,
   shape: FanoutShape,
   context: BenchContext,
+  server: ServerName = "grouppe",
 ): Promise<FanoutRow> {
   const sessions = Math.ceil(shape.watchers / shape.streamsPerSession);
   const watchers = forkModule("scenarios/fanout-watchers");
@@ -80,6 +81,7 @@ export async function runFanoutScenario(
     const streamErrors = { ...opened.failed, ...result.streamErrors };
     if (result.unmatched > 0) streamErrors.unmatched_etag = result.unmatched;
     const row: FanoutRow = {
+      server,
       storage,
       watchers: shape.watchers,
       sessions,

@@ -1,6 +1,6 @@
 import { type RunningGrouppe, startGrouppe } from "../grouppe/grouppe-process.js";
 import { seedGrouppe } from "../grouppe/seed-grouppe.js";
-import type { FanoutRow, Storage, ThroughputRow } from "../report/report-types.js";
+import type { FanoutRow, ServerName, Storage, ThroughputRow } from "../report/report-types.js";
 import type { BenchContext } from "./bench-context.js";
 import { type FanoutShape, runFanoutScenario } from "./fanout-scenario.js";
 import { runUnaryCases, type UnaryCase, unaryCases } from "./unary-scenario.js";
@@ -16,6 +16,12 @@ export interface GrouppeSuitePlan {
   writers: number;
   /** Fan-out shape, or undefined to skip it. */
   fanout?: FanoutShape;
+  /** How the rows are labelled; "grouppe" by default. */
+  server?: ServerName;
+  /** Extra server environment (GROUPPE_ENGINE=connect for the stock row). */
+  env?: Record<string, string>;
+  /** Whether to run the JoinEvent/LeaveEvent writes (default true). */
+  writes?: boolean;
 }
 
 /** What one grouppe instance measured. */
@@ -52,25 +58,31 @@ export async function runGrouppeSuite(
   const grouppe: RunningGrouppe = await startGrouppe({
     databaseUrl: plan.databaseUrl,
     dataDir: plan.dataDir,
+    env: plan.env,
   });
   try {
-    context.progress(`grouppe/${plan.storage} ready in ${Math.round(grouppe.startupMs)} ms`);
+    context.progress(
+      `${plan.server ?? "grouppe"}/${plan.storage} ready in ${Math.round(grouppe.startupMs)} ms`,
+    );
     const seeded = await seedGrouppe(grouppe.url, {
       events: 24,
       writers: plan.writers,
       fanoutUsers: plan.fanout ? Math.max(8, plan.fanout.writers * 4) : 0,
     });
+    const server = plan.server ?? "grouppe";
     const target = {
-      server: "grouppe" as const,
+      server,
       storage: plan.storage,
       h2cUrl: grouppe.url,
       http1Url: grouppe.url,
       eventId: seeded.eventIds[0] ?? "",
     };
     const throughput = await runUnaryCases(target, plan.cases, context);
-    throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
+    if (plan.writes !== false) {
+      throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
+    }
     const fanout = plan.fanout
-      ? await runFanoutScenario(grouppe.url, plan.storage, seeded, plan.fanout, context)
+      ? await runFanoutScenario(grouppe.url, plan.storage, seeded, plan.fanout, context, server)
       : undefined;
     return { startupMs: grouppe.startupMs, eventId: target.eventId, throughput, fanout };
   } finally {

@@ -76,6 +76,7 @@ export async function runUnaryCases(
 ): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   for (const unaryCase of cases) {
+    if (context.cases && !context.cases.has(`${unaryCase.method}:${unaryCase.protocol}`)) continue;
     const spec = unarySpec(target, unaryCase, context);
     const row: ThroughputRow = {
       server: target.server,

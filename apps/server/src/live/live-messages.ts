@@ -6,13 +6,16 @@ import {
   type WatchEventsResponse,
   WatchEventsResponseSchema,
 } from "@grouppe/api";
+import { shareEncoding } from "@grouppe/engine";
 import { etagOf, toEventMessage } from "../services/event-message.js";
 import type { EventRecord } from "../store/records.js";
 
 /**
  * What the broker carries for one event's watchers: the response every watcher sends as is,
  * and the event version it reflects, so each watcher can skip what its snapshot already shows.
- * Events in live messages carry no viewer_rsvp: one message is shared by all watchers.
+ * Events in live messages carry no viewer_rsvp: one message is shared by all watchers, and
+ * marked with `shareEncoding`, so the engine encodes it once per wire format and writes the
+ * same bytes to every watcher's stream. Nothing changes a live message after it is built.
  */
 export interface EventChange {
   /** The event's version this message reflects; 0 when it has none (heartbeat, deletion). */
@@ -48,14 +51,16 @@ export function eventChange(kind: EventChangeKind, record: EventRecord): EventCh
           },
         })
       : create(WatchEventResponseSchema, { change: { case: kind, value: toEventMessage(record) } });
-  return { version: record.version, response };
+  return { version: record.version, response: shareEncoding(response) };
 }
 
 /** The event-topic message that ends every watcher of a deleted event. */
 export function eventDeletedChange(eventId: string): EventChange {
   return {
     version: 0,
-    response: create(WatchEventResponseSchema, { change: { case: "deleted", value: { eventId } } }),
+    response: shareEncoding(
+      create(WatchEventResponseSchema, { change: { case: "deleted", value: { eventId } } }),
+    ),
   };
 }
 
@@ -74,19 +79,23 @@ export type FeedChangeKind = "created" | "updated" | "cancelled";
 
 /** A WatchEvents message built from a freshly read record. */
 export function feedChange(kind: FeedChangeKind, record: EventRecord): WatchEventsResponse {
-  return create(WatchEventsResponseSchema, {
-    change: { case: kind, value: toEventMessage(record) },
-  });
+  return shareEncoding(
+    create(WatchEventsResponseSchema, { change: { case: kind, value: toEventMessage(record) } }),
+  );
 }
 
 /** The WatchEvents message for a deleted event. */
 export function feedDeleted(eventId: string): WatchEventsResponse {
-  return create(WatchEventsResponseSchema, { change: { case: "deleted", value: { eventId } } });
+  return shareEncoding(
+    create(WatchEventsResponseSchema, { change: { case: "deleted", value: { eventId } } }),
+  );
 }
 
 /** Tells feed watchers that changes may have been missed and they should reload. */
 export function feedResync(): WatchEventsResponse {
-  return create(WatchEventsResponseSchema, { change: { case: "resync", value: {} } });
+  return shareEncoding(
+    create(WatchEventsResponseSchema, { change: { case: "resync", value: {} } }),
+  );
 }
 
 /** A WatchEvents heartbeat stamped with the current time. */

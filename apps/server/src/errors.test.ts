@@ -1,0 +1,22 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { toPublicError } from "./errors.js";
+
+const log = { logger: pino({ level: "silent" }), requestId: "r-1", procedure: "ImportEvents" };
+
+describe("toPublicError", () => {
+  it("makes a malformed protobuf message in a request stream INVALID_ARGUMENT", () => {
+    const parseError = new ConnectError("parse binary: premature EOF", Code.Internal);
+    const error = toPublicError(parseError, log);
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe("parse binary: premature EOF");
+  });
+
+  it("hides other internal errors behind the request id", () => {
+    const error = toPublicError(new ConnectError("database on fire", Code.Internal), log);
+    expect(error.code).toBe(Code.Internal);
+    expect(error.rawMessage).not.toContain("database");
+    expect(error.rawMessage).toContain("r-1");
+  });
+});

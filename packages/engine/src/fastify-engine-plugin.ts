@@ -1,0 +1,228 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import type { DescMethod } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  type ContextValues,
+  createConnectRouter,
+  createContextValues,
+  createMethodImplSpec,
+  createServiceImplSpec,
+  type MethodImplSpec,
+} from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import * as protoConnect from "@connectrpc/connect/protocol-connect";
+import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
+import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
+import type { NodeHeaders } from "./header-map.js";
+import { negotiateWire } from "./negotiate-wire.js";
+
+/** Options of {@link fastifyEnginePlugin}: the engine's, plus the routes and per-call context. */
+export interface FastifyEngineOptions extends EngineOptions {
+  /** Registers services and methods, as for connect-fastify. */
+  routes: (router: ConnectRouter) => void;
+  /** Context values for each call, made from the Fastify request. */
+  contextValues?: (request: FastifyRequest) => ContextValues;
+  /**
+   * `false` sends every call to connect-es (the stock path, with the same limits, interceptors
+   * and timeout capping); by default the engine serves unary, server- and client-streaming calls and
+   * connect-es the rest.
+   */
+  engine?: boolean;
+}
+
+/**
+ * Serves Connect routes from Fastify, like connect-fastify's plugin: one route per method.
+ * Unary, server- and client-streaming calls in the usual Content-Types go to the engine;
+ * bidi streams and anything unusual (another HTTP method, a rare Content-Type spelling) go to
+ * connect-es's own handler for the same method, on the same route.
+ *
+ * @example
+ * await app.register(fastifyEnginePlugin, {
+ *   routes: (router) => router.service(ElizaService, impl),
+ *   interceptors: [logging],
+ * });
+ */
+export const fastifyEnginePlugin: FastifyPluginCallback<FastifyEngineOptions> = (
+  instance,
+  options,
+  done,
+) => {
+  try {
+    register(instance, options);
+    done();
+  } catch (error) {
+    done(error as Error);
+  }
+};
+
+function register(instance: FastifyInstance, options: FastifyEngineOptions): void {
+  const acceptCompression = options.acceptCompression ?? [compressionGzip, compressionBrotli];
+  const engine = new Engine({ ...options, acceptCompression });
+  const maxTimeoutMs = engine.options.maxTimeoutMs;
+  const connectOptions: ConnectRouterOptions = {
+    interceptors: options.interceptors,
+    readMaxBytes: options.readMaxBytes,
+    writeMaxBytes: options.writeMaxBytes,
+    compressMinBytes: options.compressMinBytes,
+    acceptCompression,
+    shutdownSignal: options.shutdownSignal,
+    jsonOptions: options.jsonOptions,
+    binaryOptions: options.binaryOptions,
+    // Deadlines above the maximum are capped before connect-es sees them (see capTimeout).
+  };
+  const { router, specs } = recordingRouter(createConnectRouter(connectOptions));
+  options.routes(router);
+  if (router.handlers.length === 0) return;
+  addNoopContentTypeParsers(instance);
+  const contextValues = options.contextValues ?? (() => createContextValues());
+
+  for (const handler of router.handlers) {
+    const fallback = connectRoute(handler, contextValues, maxTimeoutMs);
+    const spec = specs.get(handler.method);
+    const served = options.engine !== false && spec !== undefined && spec.kind !== "bidi_streaming";
+    if (!served) {
+      instance.all(handler.requestPath, fallback);
+      continue;
+    }
+    const route: EngineRoute = engine.route(spec);
+    const method = handler.method;
+    instance.all(handler.requestPath, (request: FastifyRequest, reply: FastifyReply) => {
+      const raw = request.raw;
+      const wire = negotiateWire(method, raw.method, raw.headers["content-type"], raw.url);
+      if (wire === undefined) return fallback(request, reply);
+      reply.hijack();
+      engine.serve(
+        route,
+        wire,
+        raw,
+        reply.raw,
+        urlOf(raw),
+        contextValues(request),
+        reply.getHeaders() as NodeHeaders,
+      );
+      return undefined;
+    });
+  }
+}
+
+/**
+ * A ConnectRouter that builds connect-es's handlers as usual and also keeps each method's
+ * implementation for the engine. Methods registered with their own router options stay with
+ * connect-es, which knows what those options mean.
+ */
+function recordingRouter(inner: ConnectRouter): {
+  router: ConnectRouter;
+  specs: Map<DescMethod, MethodImplSpec>;
+} {
+  const specs = new Map<DescMethod, MethodImplSpec>();
+  const router: ConnectRouter = {
+    get handlers() {
+      return inner.handlers;
+    },
+    service(service, implementation, options) {
+      inner.service(service, implementation, options);
+      if (options === undefined) {
+        const spec = createServiceImplSpec(service, implementation);
+        for (const method of Object.values(spec.methods)) specs.set(method.method, method);
+      }
+      return router;
+    },
+    rpc(method, implementation, options) {
+      inner.rpc(method, implementation, options);
+      if (options === undefined) specs.set(method, createMethodImplSpec(method, implementation));
+      return router;
+    },
+  };
+  return { router, specs };
+}
+
+/** connect-fastify's route handler for one method, with deadlines capped instead of refused. */
+function connectRoute(
+  handler: UniversalHandler,
+  contextValues: (request: FastifyRequest) => ContextValues,
+  maxTimeoutMs: number,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    capTimeout(request.raw.headers as NodeHeaders, maxTimeoutMs);
+    try {
+      const response = await handler(
+        universalRequestFromNodeRequest(
+          request.raw,
+          reply.raw as ServerResponse,
+          request.body as undefined,
+          contextValues(request),
+        ),
+      );
+      // Fastify keeps reply headers (request id, CORS) until reply.send, which is not used here.
+      for (const [key, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(key, value);
+      }
+      await universalResponseToNodeResponse(response, reply.raw);
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.Aborted) return;
+      request.log.error(
+        { err: error },
+        `handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`,
+      );
+    }
+  };
+}
+
+/** Rewrites a timeout header above the maximum to the maximum. */
+function capTimeout(headers: NodeHeaders, maxTimeoutMs: number): void {
+  const grpc = headers["grpc-timeout"];
+  if (typeof grpc === "string") {
+    const { timeoutMs } = protoGrpc.parseTimeout(grpc, maxTimeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > maxTimeoutMs)
+      headers["grpc-timeout"] = `${maxTimeoutMs}m`;
+  }
+  const connect = headers["connect-timeout-ms"];
+  if (typeof connect === "string") {
+    const { timeoutMs } = protoConnect.parseTimeout(connect, maxTimeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > maxTimeoutMs) {
+      headers["connect-timeout-ms"] = String(maxTimeoutMs);
+    }
+  }
+}
+
+/** The call's URL as connect-es gives it to interceptors. */
+function urlOf(raw: IncomingMessage | Http2ServerRequest): string {
+  const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
+  const authority =
+    (raw as Http2ServerRequest).authority ??
+    (raw.headers.host as string | undefined) ??
+    "localhost";
+  return `${encrypted ? "https" : "http"}://${authority}${raw.url ?? "/"}`;
+}
+
+/** Connect reads request bodies itself; Fastify must leave them alone on these routes. */
+function addNoopContentTypeParsers(instance: FastifyInstance): void {
+  const noop = (_request: unknown, _payload: unknown, done: (e: null, body: undefined) => void) =>
+    done(null, undefined);
+  instance.addContentTypeParser(
+    [
+      protoConnect.contentTypeUnaryJson,
+      protoConnect.contentTypeStreamJson,
+      protoGrpcWeb.contentTypeProto,
+      protoGrpcWeb.contentTypeJson,
+      protoGrpc.contentTypeProto,
+      protoGrpc.contentTypeJson,
+    ],
+    noop,
+  );
+  instance.addContentTypeParser(protoGrpc.contentTypeRegExp, noop);
+  instance.addContentTypeParser(protoGrpcWeb.contentTypeRegExp, noop);
+  instance.addContentTypeParser(protoConnect.contentTypeRegExp, noop);
+}

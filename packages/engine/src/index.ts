@@ -1,0 +1,6 @@
+export { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
+export { EngineCall } from "./engine-call.js";
+export { type FastifyEngineOptions, fastifyEnginePlugin } from "./fastify-engine-plugin.js";
+export { HeaderMap } from "./header-map.js";
+export { negotiateWire, type Wire } from "./negotiate-wire.js";
+export { isSharedEncoding, shareEncoding } from "./share-encoding.js";
