@@ -79,6 +79,7 @@ export async function createServer(
       metrics: new RpcMetrics(),
       shutdown: shutdown.signal,
       forceShutdown: forceShutdown.signal,
+      calendar: { events: stores.events, feeds: stores.calendarFeeds },
     });
     const { url, port } = await listen(app, config);
     const runningApp = app;

@@ -8,7 +8,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { Health } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Access, accessTable } from "../src/rpc/access-table.js";
@@ -206,6 +206,18 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
     async (t) => createClient(AuthService, t).logOut({ refreshToken: await freshRefreshToken() }),
   ],
   [AuthService.method.getCurrentUser, (t) => createClient(AuthService, t).getCurrentUser({})],
+  [
+    CalendarService.method.getCalendarFeed,
+    (t) => createClient(CalendarService, t).getCalendarFeed({}),
+  ],
+  [
+    CalendarService.method.createCalendarFeed,
+    (t) => createClient(CalendarService, t).createCalendarFeed({}),
+  ],
+  [
+    CalendarService.method.deleteCalendarFeed,
+    (t) => createClient(CalendarService, t).deleteCalendarFeed({}),
+  ],
   [Health.method.check, (t) => createClient(Health, t).check({})],
   [Health.method.list, (t) => createClient(Health, t).list({})],
   [
@@ -218,7 +230,12 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
 
 describe("the authorization table", () => {
   it("has a row for every method of every grouppe service", () => {
-    const methods = [...EventService.methods, ...AuthService.methods, ...Health.methods];
+    const methods = [
+      ...EventService.methods,
+      ...AuthService.methods,
+      ...CalendarService.methods,
+      ...Health.methods,
+    ];
     for (const method of methods) expect(accessTable.has(method), method.name).toBe(true);
   });
 

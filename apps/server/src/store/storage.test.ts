@@ -173,6 +173,7 @@ for (const engine of engines) {
           { version: 1, name: "initial" },
           { version: 2, name: "signing-keys" },
           { version: 3, name: "rate-limits" },
+          { version: 7, name: "calendar-feeds" },
         ]);
       });
 
@@ -359,6 +360,44 @@ for (const engine of engines) {
           }),
         );
         expect(refusal).toEqual({ reason: "EMAIL_TAKEN", field: "email" });
+      });
+    });
+
+    describe("calendar feeds", () => {
+      it("keeps one token hash per user, replaces and removes it, and lists events with a seat", async () => {
+        const [organizerId = "", guestId = "", waitingId = ""] = await newUsers(3);
+        expect(await stores.calendarFeeds.get(guestId)).toBeUndefined();
+        const first = await stores.calendarFeeds.replace(guestId, `hash-a-${guestId}`);
+        expect(await stores.calendarFeeds.get(guestId)).toEqual(first);
+        expect(await stores.calendarFeeds.ownerOf(`hash-a-${guestId}`)).toBe(guestId);
+        await stores.calendarFeeds.replace(guestId, `hash-b-${guestId}`);
+        expect(await stores.calendarFeeds.ownerOf(`hash-a-${guestId}`)).toBeUndefined();
+        expect(await stores.calendarFeeds.ownerOf(`hash-b-${guestId}`)).toBe(guestId);
+
+        const later = await stores.events.create({
+          organizerId,
+          details: details({ title: "Later", startsAt: new Date(Date.now() + 48 * hour), endsAt: new Date(Date.now() + 50 * hour), capacity: 1 }),
+        });
+        const sooner = await stores.events.create({
+          organizerId,
+          details: details({ title: "Sooner", startsAt: new Date(Date.now() + 24 * hour), endsAt: new Date(Date.now() + 26 * hour) }),
+        });
+        await stores.events.join(later.event.id, guestId);
+        await stores.events.join(sooner.event.id, guestId);
+        await stores.events.join(later.event.id, waitingId);
+        await stores.events.cancel(sooner.event.id, "rain");
+        const feed = await stores.calendarFeeds.eventsAttending(guestId);
+        expect(feed.map((event) => [event.title, event.state])).toEqual([
+          ["Sooner", "cancelled"],
+          ["Later", "scheduled"],
+        ]);
+        // The waitlist is not "going".
+        expect(await stores.calendarFeeds.eventsAttending(waitingId)).toEqual([]);
+
+        await stores.calendarFeeds.remove(guestId);
+        expect(await stores.calendarFeeds.get(guestId)).toBeUndefined();
+        expect(await stores.calendarFeeds.ownerOf(`hash-b-${guestId}`)).toBeUndefined();
+        await stores.calendarFeeds.remove(guestId);
       });
     });
 

@@ -1,3 +1,4 @@
+import type { CalendarFeedStore } from "./calendar-feed-store.js";
 import type {
   AttendeeRecord,
   EventDetails,
@@ -91,4 +92,5 @@ export interface Stores {
   events: EventStore;
   users: UserStore;
   sessions: SessionStore;
+  calendarFeeds: CalendarFeedStore;
 }
