@@ -93,6 +93,7 @@ describe("grpc.health.v1.Health", () => {
       "": ServingStatus.SERVING,
       [EventService.typeName]: ServingStatus.SERVING,
       [AuthService.typeName]: ServingStatus.SERVING,
+      [CalendarService.typeName]: ServingStatus.SERVING,
     });
   });
 
