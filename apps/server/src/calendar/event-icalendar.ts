@@ -27,7 +27,10 @@ function describe(event: EventRecord, link: string): string {
  * stable and SEQUENCE follows the event's version, so an updated or cancelled event replaces
  * the copy a calendar already holds.
  */
-export function eventsToIcalendar(events: readonly EventRecord[], options: IcalendarOptions): string {
+export function eventsToIcalendar(
+  events: readonly EventRecord[],
+  options: IcalendarOptions,
+): string {
   const calendar = ical({
     name: options.name,
     prodId: { company: "grouppe", product: "grouppe", language: "EN" },

@@ -23,7 +23,9 @@ function userIdOf(context: HandlerContext): string {
 }
 
 /** The signed-in user's private calendar feed address: look, make anew, switch off. */
-export function createCalendarService(deps: CalendarServiceDeps): ServiceImpl<typeof CalendarService> {
+export function createCalendarService(
+  deps: CalendarServiceDeps,
+): ServiceImpl<typeof CalendarService> {
   const { feeds } = deps;
   return {
     async getCalendarFeed(_request, context) {

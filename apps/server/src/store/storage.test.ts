@@ -376,11 +376,20 @@ for (const engine of engines) {
 
         const later = await stores.events.create({
           organizerId,
-          details: details({ title: "Later", startsAt: new Date(Date.now() + 48 * hour), endsAt: new Date(Date.now() + 50 * hour), capacity: 1 }),
+          details: details({
+            title: "Later",
+            startsAt: new Date(Date.now() + 48 * hour),
+            endsAt: new Date(Date.now() + 50 * hour),
+            capacity: 1,
+          }),
         });
         const sooner = await stores.events.create({
           organizerId,
-          details: details({ title: "Sooner", startsAt: new Date(Date.now() + 24 * hour), endsAt: new Date(Date.now() + 26 * hour) }),
+          details: details({
+            title: "Sooner",
+            startsAt: new Date(Date.now() + 24 * hour),
+            endsAt: new Date(Date.now() + 26 * hour),
+          }),
         });
         await stores.events.join(later.event.id, guestId);
         await stores.events.join(sooner.event.id, guestId);

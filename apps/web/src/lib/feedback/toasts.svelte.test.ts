@@ -22,6 +22,10 @@ describe("toasts", () => {
 
   it("keeps the three newest", () => {
     for (const n of [1, 2, 3, 4]) showToast(`toast ${n}`, "info");
-    expect(currentToasts().map((toast) => toast.message)).toEqual(["toast 2", "toast 3", "toast 4"]);
+    expect(currentToasts().map((toast) => toast.message)).toEqual([
+      "toast 2",
+      "toast 3",
+      "toast 4",
+    ]);
   });
 });

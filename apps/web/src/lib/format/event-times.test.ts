@@ -46,7 +46,9 @@ describe("event times", () => {
   });
 
   it("puts the event's own clock beside the viewer's, with the date only when it differs", () => {
-    expect(plain(eventClockBeside(start, "Europe/Berlin", "Europe/London", "en-US"))).toBe("6:30 PM");
+    expect(plain(eventClockBeside(start, "Europe/Berlin", "Europe/London", "en-US"))).toBe(
+      "6:30 PM",
+    );
     expect(plain(eventClockBeside(start, "Asia/Tokyo", "Europe/Berlin", "en-US"))).toBe(
       "Tue, Jul 2, 1:30 AM",
     );

@@ -25,8 +25,7 @@ function offsetTexts(minutes: number): { display: string; plain: string[] } {
   const rest = Math.abs(minutes) % 60;
   const hh = String(hours).padStart(2, "0");
   const mm = String(rest).padStart(2, "0");
-  const display =
-    minutes === 0 ? "UTC±00:00" : `UTC${minutes < 0 ? "\u2212" : "+"}${hh}:${mm}`;
+  const display = minutes === 0 ? "UTC±00:00" : `UTC${minutes < 0 ? "\u2212" : "+"}${hh}:${mm}`;
   const short = rest === 0 ? `${sign}${hours}` : `${sign}${hours}:${mm}`;
   return {
     display,
@@ -76,7 +75,8 @@ export function timeZoneOptions(
   const options = timeZoneChoices([viewerZone, ...extra]).map((zone) =>
     timeZoneOption(zone, viewerZone, at),
   );
-  const rank = (option: TimeZoneOption) => (option.isViewerZone ? 0 : option.zone === "UTC" ? 1 : 2);
+  const rank = (option: TimeZoneOption) =>
+    option.isViewerZone ? 0 : option.zone === "UTC" ? 1 : 2;
   return options.sort(
     (a, b) =>
       rank(a) - rank(b) || a.offsetMinutes - b.offsetMinutes || a.zone.localeCompare(b.zone),
