@@ -1,9 +1,11 @@
-import { fastify } from "fastify";
+import { type FastifyBaseLogger, fastify } from "fastify";
 import ICAL from "ical.js";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { hashCalendarFeedToken, newCalendarFeedToken } from "../calendar/calendar-feed-token.js";
 import type { EventRecord } from "../store/records.js";
 import { registerCalendarRoutes } from "./calendar-routes.js";
+import { RequestLogController } from "./request-log.js";
 
 const eventId = "6f1c1c64-5a0e-4a8e-9a43-3f8e8b1d2c11";
 
@@ -126,5 +128,22 @@ describe("GET /calendar/feeds/{token}.ics", () => {
     const { token } = newCalendarFeedToken();
     expect((await app.inject({ url: `/calendar/feeds/${token}.ics` })).statusCode).toBe(404);
     expect((await app.inject({ url: "/calendar/feeds/short.ics" })).statusCode).toBe(404);
+  });
+
+  it("keeps the token out of the request log", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const app = fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new RequestLogController("requestId", new Set()),
+    });
+    registerCalendarRoutes(app, {
+      events: { get: async () => undefined },
+      feeds: { ownerOf: async () => undefined, eventsAttending: async () => [] },
+    });
+    const { token } = newCalendarFeedToken();
+    await app.inject({ url: `/calendar/feeds/${token}.ics` });
+    expect(lines.join("")).not.toContain(token);
+    expect(lines.join("")).toContain('"path":"/calendar/feeds/[token].ics"');
   });
 });
