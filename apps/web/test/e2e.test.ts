@@ -2,15 +2,16 @@ import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { startTestServer, type TestServer } from "@grouppe/server/testing";
+import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
 import ICAL from "ical.js";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
 import { type ApiCall, contentTypes, recordApiCalls } from "./support/api-traffic.js";
-import { chromiumAvailable, launchChromium } from "./support/chromium.js";
-import { type RunningServer, startGrouppeServer } from "./support/grouppe-server.js";
+import { quietServer } from "./support/quiet-server.js";
 import { seedEvents } from "./support/seed-events.js";
-import { ensureFreshBuild, webRoot } from "./support/web-build.js";
+import { builtWebApp, webRoot } from "./support/web-build.js";
 
 const artifacts = join(webRoot, "test-artifacts");
 const phone = { width: 390, height: 844 };
@@ -20,12 +21,12 @@ const uiTimeout = 15_000;
 const runBrowserTests = chromiumAvailable();
 
 let browser: Browser;
-let server: RunningServer;
+let server: TestServer;
 
 beforeAll(async () => {
   if (!runBrowserTests) return;
-  const webDir = await ensureFreshBuild();
-  server = await startGrouppeServer({ webDir });
+  const webDir = builtWebApp();
+  server = await startTestServer({ ...quietServer, GROUPPE_WEB_DIR: webDir });
   browser = await launchChromium();
   mkdirSync(artifacts, { recursive: true });
 });
@@ -42,7 +43,7 @@ async function person(options: {
   timezoneId?: string;
 }): Promise<{ context: BrowserContext; page: Page; calls: ApiCall[]; problems: string[] }> {
   const context = await browser.newContext({
-    baseURL: server.url,
+    baseURL: server.baseUrl,
     viewport: options.viewport ?? desktop,
     locale: "en-US",
     timezoneId: options.timezoneId ?? "America/New_York",
@@ -432,12 +433,12 @@ async function toastSays(page: Page, text: RegExp): Promise<void> {
 describe.skipIf(!runBrowserTests)("what people expect of an event site", () => {
   let seeded: Promise<string[]>;
   beforeAll(() => {
-    seeded = seedEvents(server.url);
+    seeded = seedEvents(server.baseUrl);
   });
 
   it("loads the home page with at most 130 KB of compressed JavaScript", async () => {
     // A fresh context: nothing cached, as on a first visit.
-    const context = await browser.newContext({ baseURL: server.url, viewport: desktop });
+    const context = await browser.newContext({ baseURL: server.baseUrl, viewport: desktop });
     try {
       const bytes = await compressedScriptBytes(await context.newPage(), "/");
       console.info(`first load of / fetched ${(bytes / 1024).toFixed(1)} KB of gzipped JavaScript`);
@@ -457,7 +458,9 @@ describe.skipIf(!runBrowserTests)("what people expect of an event site", () => {
       const [sunriseRun] = await seeded;
       const visitor = await person({ transport: "connect", viewport });
       const { page, context } = visitor;
-      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], {
+        origin: server.baseUrl,
+      });
       try {
         // One slim header row; the search placeholder fits its box.
         const header = await page.locator("header.site-header").boundingBox();
@@ -597,7 +600,7 @@ describe.skipIf(!runBrowserTests)("what people expect of an event site", () => {
         await page.getByRole("button", { name: "Get my calendar link" }).click();
         await toastSays(page, /calendar link is ready/);
         const feedUrl = await page.locator("#feed-address").inputValue();
-        expect(feedUrl).toMatch(new RegExp(`^${server.url}/calendar/feeds/[\\w-]{43}\\.ics$`));
+        expect(feedUrl).toMatch(new RegExp(`^${server.baseUrl}/calendar/feeds/[\\w-]{43}\\.ics$`));
         const feed = await fetch(feedUrl);
         expect(feed.status).toBe(200);
         expect(parseIcs(await feed.text()).map((event) => event.summary)).toEqual([title]);
