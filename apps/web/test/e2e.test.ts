@@ -379,6 +379,9 @@ describe.skipIf(!runBrowserTests)("the web app's transport settings", () => {
       await visitor.page.waitForURL(
         (url) => url.pathname === "/my-events" && url.searchParams.get("transport") === "grpc-web",
       );
+      // The reloaded app has started (and remembered the choice) once its page is drawn.
+      await visitor.page.getByRole("heading", { level: 1, name: "My events" }).waitFor();
+      expect(await visitor.page.getByTestId("transport").innerText()).toBe("gRPC-Web (binary)");
       await visitor.page.goto("/");
       await visitor.page.getByTestId("result-count").filter({ hasNotText: "Loading" }).waitFor();
       expect(await visitor.page.getByTestId("transport").innerText()).toBe("gRPC-Web (binary)");
