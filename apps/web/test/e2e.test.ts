@@ -375,7 +375,7 @@ describe.skipIf(!runBrowserTests)("the web app's transport settings", () => {
       ).toBe("site-menu-panel");
       await visitor.page.goto("/my-events");
       await menu.click();
-      await visitor.page.getByRole("link", { name: "Use gRPC-Web (binary) instead" }).click();
+      await visitor.page.getByRole("link", { name: "Switch to gRPC-Web (binary)" }).click();
       await visitor.page.waitForURL(
         (url) => url.pathname === "/my-events" && url.searchParams.get("transport") === "grpc-web",
       );
