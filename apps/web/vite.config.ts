@@ -26,6 +26,7 @@ export default defineConfig({
     proxy: {
       "/grouppe.v1.": { target: apiTarget, changeOrigin: true },
       "/grpc.": { target: apiTarget, changeOrigin: true },
+      "/calendar/": { target: apiTarget, changeOrigin: true },
     },
   },
 });

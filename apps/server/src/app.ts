@@ -1,10 +1,11 @@
 import { createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { fastifyEnginePlugin } from "@grouppe/engine";
 import { type FastifyBaseLogger, type FastifyInstance, fastify } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { type CalendarRoutesDeps, registerCalendarRoutes } from "./http/calendar-routes.js";
 import { verifiedPrincipalOf } from "./http/certificate-principal.js";
 import { registerCors } from "./http/cors.js";
 import { registerProbes } from "./http/probes.js";
@@ -40,10 +41,16 @@ export interface AppDeps {
    * aborted with this signal's reason (a ConnectError reaches the client).
    */
   forceShutdown?: AbortSignal;
+  /** What the iCalendar routes read; without it there are no `/calendar/` routes. */
+  calendar?: CalendarRoutesDeps;
 }
 
 /** The service names grpc.health.v1 reports on, besides the server as a whole (""). */
-export const healthServiceNames = [EventService.typeName, AuthService.typeName] as const;
+export const healthServiceNames = [
+  EventService.typeName,
+  AuthService.typeName,
+  CalendarService.typeName,
+] as const;
 
 /**
  * The Fastify app: every RPC (Connect, gRPC, gRPC-Web) through one route table, the
@@ -110,6 +117,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       }),
   });
 
+  if (deps.calendar) registerCalendarRoutes(app, deps.calendar);
   await registerWebApp(app, config.webDir);
   return app;
 }

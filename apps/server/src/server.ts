@@ -77,6 +77,7 @@ export async function createServer(
       metrics,
       shutdown: shutdown.signal,
       forceShutdown: forceShutdown.signal,
+      calendar: { events: stores.events, feeds: stores.calendarFeeds },
     });
     const { url, port } = await listen(app, config);
     if (config.admin) {

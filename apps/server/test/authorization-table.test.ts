@@ -8,7 +8,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { Health } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -50,6 +50,9 @@ const expectedOutcomes: Record<string, [Outcome, Outcome, Outcome, Outcome, Outc
   "grouppe.v1.AuthService/RefreshToken": [OK, OK, OK, OK, OK],
   "grouppe.v1.AuthService/LogOut": [OK, OK, OK, OK, OK],
   "grouppe.v1.AuthService/GetCurrentUser": [NO_AUTH, OK, OK, OK, DENIED],
+  "grouppe.v1.CalendarService/GetCalendarFeed": [NO_AUTH, OK, OK, OK, DENIED],
+  "grouppe.v1.CalendarService/CreateCalendarFeed": [NO_AUTH, OK, OK, OK, DENIED],
+  "grouppe.v1.CalendarService/DeleteCalendarFeed": [NO_AUTH, OK, OK, OK, DENIED],
   "grpc.health.v1.Health/Check": [OK, OK, OK, OK, OK],
   "grpc.health.v1.Health/List": [OK, OK, OK, OK, OK],
   "grpc.health.v1.Health/Watch": [OK, OK, OK, OK, OK],
@@ -230,6 +233,18 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
     async (t) => createClient(AuthService, t).logOut({ refreshToken: await freshRefreshToken() }),
   ],
   [AuthService.method.getCurrentUser, (t) => createClient(AuthService, t).getCurrentUser({})],
+  [
+    CalendarService.method.getCalendarFeed,
+    (t) => createClient(CalendarService, t).getCalendarFeed({}),
+  ],
+  [
+    CalendarService.method.createCalendarFeed,
+    (t) => createClient(CalendarService, t).createCalendarFeed({}),
+  ],
+  [
+    CalendarService.method.deleteCalendarFeed,
+    (t) => createClient(CalendarService, t).deleteCalendarFeed({}),
+  ],
   [Health.method.check, (t) => createClient(Health, t).check({})],
   [Health.method.list, (t) => createClient(Health, t).list({})],
   [
@@ -242,7 +257,12 @@ const calls = new Map<DescMethod, (transport: Transport) => Promise<unknown>>([
 
 describe("the authorization table", () => {
   it("states an outcome for every method of every grouppe service, and a call for each", () => {
-    const methods = [...EventService.methods, ...AuthService.methods, ...Health.methods];
+    const methods = [
+      ...EventService.methods,
+      ...AuthService.methods,
+      ...CalendarService.methods,
+      ...Health.methods,
+    ];
     expect(methods.map(methodPath).sort()).toEqual(Object.keys(expectedOutcomes).sort());
     expect([...calls.keys()].map(methodPath).sort()).toEqual(Object.keys(expectedOutcomes).sort());
   });

@@ -4,7 +4,7 @@ import {
   createGrpcTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
 import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,7 +71,12 @@ describe("grpc.health.v1.Health", () => {
       Health,
       createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }),
     );
-    for (const service of ["", EventService.typeName, AuthService.typeName]) {
+    for (const service of [
+      "",
+      EventService.typeName,
+      AuthService.typeName,
+      CalendarService.typeName,
+    ]) {
       expect((await grpc.check({ service })).status, service).toBe(ServingStatus.SERVING);
       expect((await grpcJs.check(service)).response.status, service).toBe(ServingStatus.SERVING);
     }
@@ -89,6 +94,7 @@ describe("grpc.health.v1.Health", () => {
       "": ServingStatus.SERVING,
       [EventService.typeName]: ServingStatus.SERVING,
       [AuthService.typeName]: ServingStatus.SERVING,
+      [CalendarService.typeName]: ServingStatus.SERVING,
     });
   });
 

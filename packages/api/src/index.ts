@@ -11,6 +11,7 @@
 
 export { apiFiles } from "./api-files.js";
 export * from "./gen/grouppe/v1/auth_service_pb.js";
+export * from "./gen/grouppe/v1/calendar_service_pb.js";
 export * from "./gen/grouppe/v1/event_pb.js";
 export * from "./gen/grouppe/v1/event_service_pb.js";
 export * from "./gen/grouppe/v1/person_pb.js";

@@ -1,5 +1,10 @@
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 
+/** A calendar feed's path is its password: logs keep the route, never the token. */
+function maskSecrets(path: string): string {
+  return path.replace(/^\/calendar\/feeds\/[^/]+$/, "/calendar/feeds/[token].ics");
+}
+
 /**
  * Fastify's request log lines, minus the ones the observe interceptor already writes: RPCs are
  * logged once by the interceptor, with their status code, so Fastify stays quiet about them;
@@ -31,7 +36,7 @@ export class RequestLogController extends LogController {
     if (this.isLogDisabled(request)) return;
     const line = {
       method: request.method,
-      path: request.url.split("?", 1)[0],
+      path: maskSecrets(request.url.split("?", 1)[0] ?? ""),
       statusCode: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
     };

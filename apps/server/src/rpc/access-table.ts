@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { Health } from "@grouppe/api/health";
 import { reflectionV1, reflectionV1alpha } from "@grouppe/api/reflection";
 
@@ -14,6 +14,7 @@ export type Access = "anyone" | "user" | "organizer" | "service";
 
 const events = EventService.method;
 const auth = AuthService.method;
+const calendar = CalendarService.method;
 
 /** The one authorization table: every RPC the server serves has a row. */
 export const accessTable: ReadonlyMap<DescMethod, Access> = new Map<DescMethod, Access>([
@@ -34,6 +35,9 @@ export const accessTable: ReadonlyMap<DescMethod, Access> = new Map<DescMethod, 
   [auth.refreshToken, "anyone"],
   [auth.logOut, "anyone"],
   [auth.getCurrentUser, "user"],
+  [calendar.getCalendarFeed, "user"],
+  [calendar.createCalendarFeed, "user"],
+  [calendar.deleteCalendarFeed, "user"],
   [Health.method.check, "anyone"],
   [Health.method.list, "anyone"],
   [Health.method.watch, "anyone"],

@@ -1,6 +1,6 @@
 import { createValidator } from "@bufbuild/protovalidate";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { AuthService, apiFiles, EventService } from "@grouppe/api";
+import { AuthService, apiFiles, CalendarService, EventService } from "@grouppe/api";
 import { file_grpc_health_v1_health } from "@grouppe/api/health";
 import type { Logger } from "pino";
 import { loadSigningKey } from "../auth/signing-key.js";
@@ -8,6 +8,7 @@ import { Tokens } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createLive } from "../live/index.js";
 import { createAuthService } from "../services/auth-service.js";
+import { createCalendarService } from "../services/calendar-service.js";
 import { createEventService } from "../services/event-service.js";
 import { PageTokens } from "../services/page-token.js";
 import { cacheEventReads } from "../store/cached-event-store.js";
@@ -22,7 +23,7 @@ import { createValidationInterceptor } from "./interceptors/validate.js";
 import { registerReflection } from "./reflection-service.js";
 
 export interface Rpc {
-  /** Registers every grouppe service (EventService, AuthService, reflection when enabled). */
+  /** Registers every grouppe service (EventService, AuthService, CalendarService, reflection when enabled). */
   routes: (router: ConnectRouter) => void;
   /** Interceptors in order, outermost first: errors, authentication, rate limit, authorization, validation. */
   interceptors: Interceptor[];
@@ -57,16 +58,23 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   const pageTokens = new PageTokens(await serverSecret(db, "page-token"));
   const eventService = createEventService({ events, validator, watch: live, pageTokens });
   const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
+  const calendarService = createCalendarService({ feeds: stores.calendarFeeds });
 
   return {
     routes(router) {
       router.service(EventService, eventService);
       router.service(AuthService, authService);
+      router.service(CalendarService, calendarService);
       if (config.reflection) {
         registerReflection(
           router,
           [...apiFiles, file_grpc_health_v1_health],
-          [EventService.typeName, AuthService.typeName, "grpc.health.v1.Health"],
+          [
+            EventService.typeName,
+            AuthService.typeName,
+            CalendarService.typeName,
+            "grpc.health.v1.Health",
+          ],
         );
       }
     },

@@ -1,3 +1,4 @@
+import { createCalendarFeedStore } from "./calendar-feed-store.js";
 import type { Db } from "./db.js";
 import { createEventStore } from "./event-store.js";
 import { createSessionStore } from "./session-store.js";
@@ -10,5 +11,6 @@ export function createStores(db: Db): Stores {
     events: createEventStore(db),
     users: createUserStore(db),
     sessions: createSessionStore(db),
+    calendarFeeds: createCalendarFeedStore(db),
   };
 }

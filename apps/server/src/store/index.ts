@@ -1,3 +1,4 @@
+export type { CalendarFeedStore } from "./calendar-feed-store.js";
 export { createStores } from "./create-stores.js";
 export type { Db, Queryable, Unlisten } from "./db.js";
 export { migrate } from "./migrate.js";

@@ -162,6 +162,7 @@ for (const engine of engines) {
           { version: 2, name: "signing-keys" },
           { version: 3, name: "rate-limits" },
           { version: 4, name: "server-secrets" },
+          { version: 7, name: "calendar-feeds" },
         ]);
       });
 
@@ -188,7 +189,7 @@ for (const engine of engines) {
 
       it("applies a migration's statements all or nothing", async () => {
         const broken = {
-          version: migrations.length + 1,
+          version: (migrations.at(-1)?.version ?? 0) + 1,
           name: "broken",
           statements: ["CREATE TABLE half_done (id int)", "SELECT * FROM missing_table"],
         };
@@ -346,6 +347,53 @@ for (const engine of engines) {
           }),
         );
         expect(refusal).toEqual({ reason: "EMAIL_TAKEN", field: "email" });
+      });
+    });
+
+    describe("calendar feeds", () => {
+      it("keeps one token hash per user, replaces and removes it, and lists events with a seat", async () => {
+        const [organizerId = "", guestId = "", waitingId = ""] = await newUsers(3);
+        expect(await stores.calendarFeeds.get(guestId)).toBeUndefined();
+        const first = await stores.calendarFeeds.replace(guestId, `hash-a-${guestId}`);
+        expect(await stores.calendarFeeds.get(guestId)).toEqual(first);
+        expect(await stores.calendarFeeds.ownerOf(`hash-a-${guestId}`)).toBe(guestId);
+        await stores.calendarFeeds.replace(guestId, `hash-b-${guestId}`);
+        expect(await stores.calendarFeeds.ownerOf(`hash-a-${guestId}`)).toBeUndefined();
+        expect(await stores.calendarFeeds.ownerOf(`hash-b-${guestId}`)).toBe(guestId);
+
+        const later = await stores.events.create({
+          organizerId,
+          details: details({
+            title: "Later",
+            startsAt: new Date(Date.now() + 48 * hour),
+            endsAt: new Date(Date.now() + 50 * hour),
+            capacity: 1,
+          }),
+        });
+        const sooner = await stores.events.create({
+          organizerId,
+          details: details({
+            title: "Sooner",
+            startsAt: new Date(Date.now() + 24 * hour),
+            endsAt: new Date(Date.now() + 26 * hour),
+          }),
+        });
+        await stores.events.join(later.event.id, guestId);
+        await stores.events.join(sooner.event.id, guestId);
+        await stores.events.join(later.event.id, waitingId);
+        await stores.events.cancel(sooner.event.id, "rain");
+        const feed = await stores.calendarFeeds.eventsAttending(guestId);
+        expect(feed.map((event) => [event.title, event.state])).toEqual([
+          ["Sooner", "cancelled"],
+          ["Later", "scheduled"],
+        ]);
+        // The waitlist is not "going".
+        expect(await stores.calendarFeeds.eventsAttending(waitingId)).toEqual([]);
+
+        await stores.calendarFeeds.remove(guestId);
+        expect(await stores.calendarFeeds.get(guestId)).toBeUndefined();
+        expect(await stores.calendarFeeds.ownerOf(`hash-b-${guestId}`)).toBeUndefined();
+        await stores.calendarFeeds.remove(guestId);
       });
     });
 

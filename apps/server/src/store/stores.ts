@@ -1,3 +1,4 @@
+import type { CalendarFeedStore } from "./calendar-feed-store.js";
 import type {
   AttendeeRecord,
   EventDetails,
@@ -96,6 +97,7 @@ export interface Stores {
   events: EventStore;
   users: UserStore;
   sessions: SessionStore;
+  calendarFeeds: CalendarFeedStore;
 }
 
 /** The fields to change, or a function of the locked event that says them (see `update`). */

@@ -2,6 +2,7 @@ import { initialSchema } from "./0001-initial.js";
 import { signingKeysSchema } from "./0002-signing-keys.js";
 import { rateLimitsSchema } from "./0003-rate-limits.js";
 import { serverSecretsSchema } from "./0004-server-secrets.js";
+import { calendarFeedsSchema } from "./0007-calendar-feeds.js";
 
 /** One schema change: statements run in order, in one transaction, recorded under `version`. */
 export interface Migration {
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "signing-keys", statements: signingKeysSchema },
   { version: 3, name: "rate-limits", statements: rateLimitsSchema },
   { version: 4, name: "server-secrets", statements: serverSecretsSchema },
+  { version: 7, name: "calendar-feeds", statements: calendarFeedsSchema },
 ];

@@ -1,6 +1,6 @@
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { AuthService, EventService } from "@grouppe/api";
+import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import type { SessionState } from "./session.svelte.js";
 import { createSessionRefresher, type SessionRefresher } from "./session-refresher.js";
@@ -10,6 +10,7 @@ import type { TransportKind } from "./transport-kind.js";
 export interface ApiClients {
   events: Client<typeof EventService>;
   auth: Client<typeof AuthService>;
+  calendar: Client<typeof CalendarService>;
   transportKind: TransportKind;
   refresher: SessionRefresher;
 }
@@ -71,6 +72,7 @@ export function createApiClients(options: ApiClientOptions): ApiClients {
   return {
     events: createClient(EventService, transport),
     auth: createClient(AuthService, transport),
+    calendar: createClient(CalendarService, transport),
     transportKind,
     refresher,
   };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { describeEventTimes, formatRange, formatRelative, formatStart } from "./event-times.js";
+import {
+  describeEventTimes,
+  eventClockBeside,
+  formatRange,
+  formatRelative,
+  formatStart,
+  zoneCity,
+} from "./event-times.js";
 
 /** ICU puts narrow and thin no-break spaces around times and dashes; compare them as spaces. */
 const plain = (text: string | undefined) => text?.replace(/[\u00a0\u2009\u202f]/g, " ");
@@ -36,5 +43,17 @@ describe("event times", () => {
     const now = new Date("2030-06-28T16:30:00Z");
     expect(formatRelative(start, now, "en")).toBe("in 3 days");
     expect(formatRelative(new Date("2030-06-28T14:30:00Z"), now, "en")).toBe("2 hours ago");
+  });
+
+  it("puts the event's own clock beside the viewer's, with the date only when it differs", () => {
+    expect(plain(eventClockBeside(start, "Europe/Berlin", "Europe/London", "en-US"))).toBe(
+      "6:30 PM",
+    );
+    expect(plain(eventClockBeside(start, "Asia/Tokyo", "Europe/Berlin", "en-US"))).toBe(
+      "Tue, Jul 2, 1:30 AM",
+    );
+    expect(eventClockBeside(start, "Europe/Berlin", "Europe/Paris", "en-US")).toBeUndefined();
+    expect(zoneCity("America/Argentina/Buenos_Aires")).toBe("Buenos Aires");
+    expect(zoneCity("UTC")).toBe("UTC");
   });
 });

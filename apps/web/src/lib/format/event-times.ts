@@ -82,3 +82,31 @@ export function formatRelative(date: Date, now: Date, locale?: string): string {
   }
   return format.format(0, "minute");
 }
+
+/** The place a zone is named after: "America/Argentina/Buenos_Aires" → "Buenos Aires". */
+export function zoneCity(timeZone: string): string {
+  return (timeZone.split("/").at(-1) ?? timeZone).replaceAll("_", " ");
+}
+
+/**
+ * The start as the event's own clock shows it, to put beside the viewer's time in a list:
+ * the time alone when both fall on the same date ("6:00 PM"), the date too when they don't,
+ * and undefined when the two clocks read the same.
+ */
+export function eventClockBeside(
+  start: Date,
+  eventTimeZone: string,
+  viewerTimeZone: string,
+  locale?: string,
+): string | undefined {
+  const event = formatStart(start, eventTimeZone, locale);
+  if (event === formatStart(start, viewerTimeZone, locale)) return undefined;
+  const dateIn = (timeZone: string) =>
+    new Intl.DateTimeFormat("en-CA", { dateStyle: "short", timeZone }).format(start);
+  if (dateIn(eventTimeZone) !== dateIn(viewerTimeZone)) return event;
+  return new Intl.DateTimeFormat(locale, {
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: eventTimeZone,
+  }).format(start);
+}

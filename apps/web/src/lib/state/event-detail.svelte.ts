@@ -31,8 +31,10 @@ export interface EventDetail {
   start(signal: AbortSignal): Promise<void>;
   /** Loads the event again, e.g. after signing in or out. */
   reload(): Promise<void>;
-  join(): Promise<void>;
-  leave(): Promise<void>;
+  /** RSVPs; resolves to whether it worked (the event then shows the viewer's new standing). */
+  join(): Promise<boolean>;
+  /** Withdraws the RSVP; resolves to whether it worked. */
+  leave(): Promise<boolean>;
   cancel(reason: string): Promise<boolean>;
   remove(): Promise<boolean>;
   loadMoreAttendees(): Promise<void>;
@@ -218,15 +220,15 @@ export function createEventDetail(options: EventDetailOptions): EventDetail {
     start,
     reload,
     loadMoreAttendees,
-    async join() {
-      await act(async () => {
+    join() {
+      return act(async () => {
         const response = await events.joinEvent({ eventId: id });
         if (response.event) event = response.event;
         refreshAttendeesSoon();
       });
     },
-    async leave() {
-      await act(async () => {
+    leave() {
+      return act(async () => {
         const response = await events.leaveEvent({ eventId: id });
         if (response.event) event = response.event;
         refreshAttendeesSoon();
