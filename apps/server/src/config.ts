@@ -29,6 +29,8 @@ export interface Config {
     signingKeyPem?: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** How often each instance reads the signing key ring again to learn of rotations. */
+    keyReloadMs: number;
   };
   limits: {
     readMaxBytes: number;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
         60,
         365 * 24 * 60 * minute,
       ),
+      keyReloadMs: integer(env, "GROUPPE_SIGNING_KEY_RELOAD_MS", 60_000, 100, 3_600_000),
     },
     limits: {
       readMaxBytes: integer(env, "GROUPPE_READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -26,7 +26,8 @@ beforeAll(async () => {
     displayName: "T",
   });
   userId = session?.user?.id ?? "";
-  serverKeyPem = await readFile(join(server.dataDir, "jwt-signing-key.pem"), "utf8");
+  const keyFile = join(server.dataDir, "signing-keys", "access-token.json");
+  serverKeyPem = (JSON.parse(await readFile(keyFile, "utf8")) as { privatePem: string }).privatePem;
 });
 
 afterAll(async () => {

@@ -173,6 +173,7 @@ for (const engine of engines) {
           { version: 1, name: "initial" },
           { version: 2, name: "signing-keys" },
           { version: 3, name: "rate-limits" },
+          { version: 5, name: "signing-key-ring" },
         ]);
       });
 
@@ -199,7 +200,7 @@ for (const engine of engines) {
 
       it("applies a migration's statements all or nothing", async () => {
         const broken = {
-          version: migrations.length + 1,
+          version: (migrations.at(-1)?.version ?? 0) + 1,
           name: "broken",
           statements: ["CREATE TABLE half_done (id int)", "SELECT * FROM missing_table"],
         };

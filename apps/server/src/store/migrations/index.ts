@@ -1,6 +1,7 @@
 import { initialSchema } from "./0001-initial.js";
 import { signingKeysSchema } from "./0002-signing-keys.js";
 import { rateLimitsSchema } from "./0003-rate-limits.js";
+import { signingKeyRingSchema } from "./0005-signing-key-ring.js";
 
 /** One schema change: statements run in order, in one transaction, recorded under `version`. */
 export interface Migration {
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: "initial", statements: initialSchema },
   { version: 2, name: "signing-keys", statements: signingKeysSchema },
   { version: 3, name: "rate-limits", statements: rateLimitsSchema },
+  { version: 5, name: "signing-key-ring", statements: signingKeyRingSchema },
 ];
