@@ -59,6 +59,8 @@ export interface Config {
     perService: number;
     /** SignUp and LogIn attempts per minute per client IP. */
     authPerIp: number;
+    /** On PostgreSQL: how often each instance shares its counts with the others. */
+    syncMs: number;
   };
   live: {
     heartbeatMs: number;
@@ -274,6 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
       perIp: integer(env, "GROUPPE_RATE_LIMIT_IP", 1200, 1, 10_000_000),
       perService: integer(env, "GROUPPE_RATE_LIMIT_SERVICE", 60_000, 1, 10_000_000),
       authPerIp: integer(env, "GROUPPE_RATE_LIMIT_AUTH", 20, 1, 10_000_000),
+      syncMs: integer(env, "GROUPPE_RATE_LIMIT_SYNC_MS", 1_000, 10, 3_600_000),
     },
     live: {
       heartbeatMs: integer(env, "GROUPPE_HEARTBEAT_MS", 15_000, 100, 3_600_000),

@@ -72,7 +72,13 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
     interceptors: [
       createPublicErrorsInterceptor(logger),
       createAuthenticateInterceptor(tokens),
-      createRateLimitInterceptor({ limits: config.rateLimit, db }),
+      createRateLimitInterceptor({
+        limits: config.rateLimit,
+        db,
+        syncMs: config.rateLimit.syncMs,
+        signal: shutdown,
+        onSyncError: (error) => logger.warn({ err: error }, "sharing rate-limit counts failed"),
+      }),
       createAuthorizeInterceptor(events),
       createValidationInterceptor(validator, [EventService.method.importEvents]),
     ],
