@@ -1,55 +1,32 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, postgresAvailable } from "../../../test/support/postgres.js";
 import type { Db } from "../../store/db.js";
 import { migrate } from "../../store/migrate.js";
 import { openPostgresDb } from "../../store/postgres-db.js";
 import { SharedRateCounters } from "./shared-rate-counters.js";
 
-const adminUrl = process.env.GROUPPE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Null when PostgreSQL answers, else why not; with CI set, an unreachable database fails the run. */
-async function postgresUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    return null;
-  } catch (error) {
-    const reason = `PostgreSQL at ${adminUrl} is unreachable (${(error as Error).message})`;
-    if (process.env.CI) throw new Error(reason);
-    return reason;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unavailable = await postgresUnavailable();
+const available = await postgresAvailable();
+const unavailable = "skip" in available ? available.skip : null;
 if (unavailable) console.warn(`skipping the shared rate counter tests: ${unavailable}`);
 
 const windowMs = 60_000;
 const windowStart = Date.UTC(2030, 0, 1);
 
 describe.skipIf(unavailable !== null)("shared rate counters", () => {
-  const databaseName = `grouppe_t_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Db;
   let queries = 0;
   const clock = { now: windowStart };
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${databaseName}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${databaseName}`;
-    db = await openPostgresDb({ url: url.toString() });
+    database = await createTestDatabase();
+    db = await openPostgresDb({ url: database.url });
     await migrate(db);
   });
 
   afterAll(async () => {
     await db?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await admin?.end();
+    await database?.drop();
   });
 
   /** One server process's counters, on the shared database and the test's clock. */
