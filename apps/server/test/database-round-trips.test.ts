@@ -2,10 +2,10 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EventService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventInput } from "./support/event-input.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
 import { signUp } from "./support/sign-up.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 

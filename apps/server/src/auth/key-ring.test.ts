@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { decodeProtectedHeader, importPKCS8, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresAvailable } from "../../test/support/postgres.js";
 import type { Db } from "../store/db.js";
 import { migrate } from "../store/migrate.js";
 import { openPostgresDb } from "../store/postgres-db.js";

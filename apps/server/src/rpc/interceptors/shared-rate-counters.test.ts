@@ -1,5 +1,5 @@
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresAvailable } from "../../../test/support/postgres.js";
 import type { Db } from "../../store/db.js";
 import { migrate } from "../../store/migrate.js";
 import { openPostgresDb } from "../../store/postgres-db.js";
