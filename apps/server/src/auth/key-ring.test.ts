@@ -6,6 +6,7 @@ import { decodeProtectedHeader, importPKCS8, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../store/db.js";
 import { migrate } from "../store/migrate.js";
+import { migrations } from "../store/migrations/index.js";
 import { openPostgresDb } from "../store/postgres-db.js";
 import { KeyRing } from "./key-ring.js";
 import { rotateSigningKeys } from "./rotate-signing-keys.js";
@@ -194,6 +195,31 @@ describe("the key files", () => {
       ring.close();
     } finally {
       await rm(legacyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(skip !== undefined)("migration 0005 on a database from before the ring", () => {
+  it("keeps the one key of migration 0002, active since it was made", async () => {
+    const old = await createTestDatabase();
+    const oldDb = await openPostgresDb({ url: old.url });
+    try {
+      await migrate(
+        oldDb,
+        migrations.filter((migration) => migration.version < 5),
+      );
+      const pem = generateSigningKeyPem();
+      await oldDb.query(
+        "INSERT INTO signing_keys (id, private_pem, create_time) VALUES ('access-token', $1, $2)",
+        [pem, new Date(start)],
+      );
+      await migrate(oldDb);
+      expect(await databaseKeyStore(oldDb).list()).toEqual([
+        { id: "access-token", privatePem: pem, activateTime: start },
+      ]);
+    } finally {
+      await oldDb.close();
+      await old.drop();
     }
   });
 });
