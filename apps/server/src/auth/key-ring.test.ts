@@ -171,6 +171,38 @@ describe.each(Object.entries(stores))("the signing key ring in %s", (_name, make
   });
 });
 
+describe("revoking a leaked key", () => {
+  it("signs with a new key at once and refuses the old key's tokens, remembered ones too", async () => {
+    const revokeDir = await mkdtemp(join(tmpdir(), "grouppe-keys-revoke-"));
+    try {
+      const store = directoryKeyStore(revokeDir);
+      const clock = { now: start };
+      const { ring, tokens } = await instance(store, clock);
+      const issuer = tokens();
+      const before = await issuer.issueAccessToken("user-1");
+      expect((await issuer.verifyAccessToken(before.token)).userId).toBe("user-1");
+
+      clock.now += 1_000;
+      const result = await rotateSigningKeys(store, {
+        now: clock.now,
+        activateInMs,
+        accessTokenTtlSeconds: ttlSeconds,
+        revoke: true,
+      });
+      expect(result.removed).toEqual(["access-token"]);
+      expect(result.added?.activateTime).toBe(clock.now);
+      await ring.reload();
+      expect((await refusal(issuer, before.token)).expired).toBe(false);
+      const after = await issuer.issueAccessToken("user-1");
+      expect(kidOf(after.token)).toBe(result.added?.id);
+      expect((await issuer.verifyAccessToken(after.token)).userId).toBe("user-1");
+      ring.close();
+    } finally {
+      await rm(revokeDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the key files", () => {
   it("are readable by their owner only, and the key file of older versions joins the ring", async () => {
     const legacyDir = await mkdtemp(join(tmpdir(), "grouppe-keys-legacy-"));

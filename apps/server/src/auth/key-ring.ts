@@ -12,6 +12,8 @@ export interface TokenKeys {
    * for a token without one (issued before keys had ids). Empty when none may.
    */
   verifying(kid: string | undefined, now: number): Promise<CryptoKey[]>;
+  /** Calls `listener` whenever keys leave the ring, so verdicts reached with them are dropped. */
+  onRemoved?(listener: () => void): void;
 }
 
 /** One fixed key: GROUPPE_JWT_KEY_FILE, and tests. */
@@ -50,6 +52,7 @@ export class KeyRing implements TokenKeys {
   #timer: NodeJS.Timeout | undefined;
   #lastLoad = 0;
   #loading: Promise<void> | undefined;
+  readonly #removedListeners: (() => void)[] = [];
   readonly #options: KeyRingOptions;
   readonly #now: () => number;
 
@@ -91,8 +94,14 @@ export class KeyRing implements TokenKeys {
           : { ...entry, key: await signingKeyFromPem(entry.privatePem, entry.id) },
       );
     }
+    const removed = this.#keys.some((old) => !keys.some((key) => key.id === old.id));
     this.#keys = keys;
     this.#lastLoad = this.#now();
+    if (removed) for (const listener of this.#removedListeners) listener();
+  }
+
+  onRemoved(listener: () => void): void {
+    this.#removedListeners.push(listener);
   }
 
   #schedule(now: number) {

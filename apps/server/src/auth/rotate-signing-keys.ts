@@ -12,6 +12,12 @@ export interface RotationOptions {
   accessTokenTtlSeconds: number;
   /** Only drop the keys no token needs any more; add none. */
   pruneOnly?: boolean;
+  /**
+   * For a key that leaked: the new key signs at once and every other key is removed now, so
+   * their tokens stop verifying (each instance within its reload interval). Signed-in people
+   * are not signed out: their apps trade the refused access token for a new one.
+   */
+  revoke?: boolean;
 }
 
 export interface RotationResult {
@@ -34,6 +40,13 @@ export async function rotateSigningKeys(
 ): Promise<RotationResult> {
   await store.ensureOne(options.now);
   let added: RotationResult["added"];
+  if (options.revoke) {
+    const key = newStoredSigningKey(options.now);
+    await store.add(key);
+    const removed = (await store.list()).map((k) => k.id).filter((id) => id !== key.id);
+    await store.remove(removed);
+    return { added: { id: key.id, activateTime: key.activateTime }, removed, kept: [key.id] };
+  }
   if (!options.pruneOnly) {
     const key = newStoredSigningKey(options.now + options.activateInMs);
     await store.add(key);

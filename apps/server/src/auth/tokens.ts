@@ -39,6 +39,8 @@ export class Tokens {
 
   constructor(private readonly options: TokenOptions) {
     this.now = options.now ?? Date.now;
+    // A key removed from the ring (revoked) must not live on in remembered verdicts.
+    options.keys.onRemoved?.(() => this.verified.clear());
   }
 
   async issueAccessToken(userId: string): Promise<{ token: string; expiresAt: Date }> {

@@ -49,6 +49,7 @@ describe("npm run rotate-keys", () => {
   it("refuses bad arguments and a fixed key file with exit code 2", async () => {
     expect((await run(["--activate-in", "soon"])).err[0]).toMatch(/expected whole seconds/);
     expect((await run(["--bogus"])).code).toBe(2);
+    expect((await run(["--revoke", "--prune-only"])).err[0]).toMatch(/--revoke adds a key/);
     const fixed = await run([], { GROUPPE_JWT_KEY_FILE: join(dataDir, "missing.pem") });
     expect(fixed.code).toBe(2);
     expect(fixed.err[0]).toMatch(/GROUPPE_JWT_KEY_FILE/);

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from "../config.js";
 import type { Db } from "../store/db.js";
 import { openPostgresDb } from "../store/postgres-db.js";
 
-const usage = `Usage: npm run rotate-keys -- [--activate-in SECONDS] [--prune-only]
+const usage = `Usage: npm run rotate-keys -- [--activate-in SECONDS] [--prune-only] [--revoke]
 
 Adds a new access-token signing key to the ring the servers share (the signing_keys table on
 PostgreSQL, GROUPPE_DATA_DIR/signing-keys with the embedded database), and removes the keys
@@ -16,6 +16,8 @@ active; tokens of older keys keep working until they expire. Nobody is signed ou
   --activate-in SECONDS  when the new key starts signing (default: twice
                          GROUPPE_SIGNING_KEY_RELOAD_MS, so every server knows it by then)
   --prune-only           add no key; only remove the keys no token needs any more
+  --revoke               a key leaked: the new key signs at once and every other key is
+                         removed now; their tokens stop verifying (apps refresh them)
   --help                 show this text`;
 
 /** What the command writes; the process's stdout and stderr when run from the shell. */
@@ -31,7 +33,12 @@ export async function rotateKeysCommand(
   output: CommandOutput,
   now: () => number = Date.now,
 ): Promise<number> {
-  let options: { "activate-in"?: string; "prune-only": boolean; help: boolean };
+  let options: {
+    "activate-in"?: string;
+    "prune-only": boolean;
+    revoke: boolean;
+    help: boolean;
+  };
   try {
     ({ values: options } = parseArgs({
       args: argv,
@@ -40,6 +47,7 @@ export async function rotateKeysCommand(
       options: {
         "activate-in": { type: "string" },
         "prune-only": { type: "boolean", default: false },
+        revoke: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -57,6 +65,10 @@ export async function rotateKeysCommand(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     output.err(error.message);
+    return 2;
+  }
+  if (options.revoke && (options["prune-only"] || options["activate-in"] !== undefined)) {
+    output.err("--revoke adds a key that signs at once: no --prune-only, no --activate-in");
     return 2;
   }
   if (config.auth.signingKeyPem !== undefined) {
@@ -84,6 +96,7 @@ export async function rotateKeysCommand(
       activateInMs,
       accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
       pruneOnly: options["prune-only"],
+      revoke: options.revoke,
     });
     if (result.added) {
       output.out(
