@@ -6,12 +6,6 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../observability/logger.js";
 import { createServer, type GrouppeServer } from "../server.js";
-import { seedFromTemplate } from "./migrated-template.js";
-
-/** Where test runs keep the migrated database template: inside this checkout, never shared. */
-export const templateCacheDir = fileURLToPath(
-  new URL("../../node_modules/.cache/grouppe", import.meta.url),
-);
 
 /** The built entry point (`npm start` runs it), for tests that need the server as a process. */
 export const serverMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -38,19 +32,18 @@ export interface TestServerOptions {
 }
 
 /**
- * Makes a data directory whose embedded database is already migrated (a copy of one template),
- * for a test that starts the server as a process of its own. The caller removes it.
+ * Makes an empty data directory for a test server, in the temporary directory; the caller
+ * removes it. Its embedded database starts, like every new one, as a copy of the migrated
+ * template the build made, so no test file pays for initdb and migrations.
  */
-export async function createTestDataDir(prefix = "grouppe-test-"): Promise<string> {
-  const dataDir = await mkdtemp(join(tmpdir(), prefix));
-  await seedFromTemplate(dataDir, templateCacheDir);
-  return dataDir;
+export function createTestDataDir(prefix = "grouppe-test-"): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
 }
 
 /**
  * Starts the real server in this process, configured exactly as `main.ts` configures it (from
  * environment variables), with `env` on top of test defaults: port 0, loopback, the embedded
- * database in a temporary directory (a copy of the migrated template), no web app, and
+ * database in a temporary directory (a copy of the build's migrated template), no web app, and
  * generous rate limits unless a test sets its own.
  */
 export async function startTestServer(
