@@ -46,6 +46,8 @@ export interface Config {
     signingKeyPem?: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** How often each instance reads the signing key ring again to learn of rotations. */
+    keyReloadMs: number;
   };
   limits: {
     readMaxBytes: number;
@@ -74,6 +76,8 @@ export interface Config {
     perService: number;
     /** SignUp and LogIn attempts per minute per client IP. */
     authPerIp: number;
+    /** On PostgreSQL: how often each instance shares its counts with the others. */
+    syncMs: number;
   };
   live: {
     heartbeatMs: number;
@@ -269,6 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
         60,
         365 * 24 * 60 * minute,
       ),
+      keyReloadMs: integer(env, "GROUPPE_SIGNING_KEY_RELOAD_MS", 60_000, 100, 3_600_000),
     },
     limits: {
       readMaxBytes: integer(env, "GROUPPE_READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -321,6 +326,7 @@ export function loadConfig(env: Env = process.env): Config {
       perIp: integer(env, "GROUPPE_RATE_LIMIT_IP", 1200, 1, 10_000_000),
       perService: integer(env, "GROUPPE_RATE_LIMIT_SERVICE", 60_000, 1, 10_000_000),
       authPerIp: integer(env, "GROUPPE_RATE_LIMIT_AUTH", 20, 1, 10_000_000),
+      syncMs: integer(env, "GROUPPE_RATE_LIMIT_SYNC_MS", 1_000, 10, 3_600_000),
     },
     live: {
       heartbeatMs: integer(env, "GROUPPE_HEARTBEAT_MS", 15_000, 100, 3_600_000),

@@ -26,7 +26,8 @@ beforeAll(async () => {
     displayName: "T",
   });
   userId = session?.user?.id ?? "";
-  serverKeyPem = await readFile(join(server.dataDir, "jwt-signing-key.pem"), "utf8");
+  const keyFile = join(server.dataDir, "signing-keys", "access-token.json");
+  serverKeyPem = (JSON.parse(await readFile(keyFile, "utf8")) as { privatePem: string }).privatePem;
 });
 
 afterAll(async () => {
@@ -140,5 +141,95 @@ describe("sessions", () => {
       .catch((e: unknown) => ConnectError.from(e));
     expect((error as ConnectError).code).toBe(Code.AlreadyExists);
     expect((error as ConnectError).rawMessage).toMatch(/email/i);
+  });
+});
+
+describe("the web app's cookie session", () => {
+  const post = (method: string, body: object, headers: Record<string, string> = {}) =>
+    fetch(`${server.baseUrl}/grouppe.v1.AuthService/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+  const cookieMode = { "x-grouppe-session": "cookie" };
+  const credentials = { email: "token-test@example.com", password: "correct horse" };
+
+  /** The refresh cookie a response sets, split into its value and attributes. */
+  function setCookie(response: Response): { value: string; attributes: string[] } {
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    const [pair = "", ...attributes] = (cookies[0] ?? "").split("; ");
+    expect(pair.startsWith("grouppe_refresh=")).toBe(true);
+    return { value: pair.slice("grouppe_refresh=".length), attributes };
+  }
+
+  it("puts the refresh token in an HttpOnly, Secure, SameSite=Strict cookie on the auth path only", async () => {
+    const response = await post("LogIn", credentials, cookieMode);
+    expect(response.status).toBe(200);
+    const { session } = (await response.json()) as { session: Record<string, unknown> };
+    expect(session.accessToken).toEqual(expect.any(String));
+    expect(session.refreshToken).toBeUndefined();
+    const { value, attributes } = setCookie(response);
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(attributes).toEqual([
+      "Path=/grouppe.v1.AuthService/",
+      expect.stringMatching(/^Max-Age=259(1|2)\d{3}$/),
+      "HttpOnly",
+      "Secure",
+      "SameSite=Strict",
+    ]);
+  });
+
+  it("keeps the token in the body, and sets no cookie, for callers that did not ask", async () => {
+    const response = await post("LogIn", credentials);
+    const { session } = (await response.json()) as { session: Record<string, unknown> };
+    expect(session.refreshToken).toEqual(expect.any(String));
+    expect(response.headers.getSetCookie()).toEqual([]);
+    // A cookie alone, without the header, is not read: only the web app opts in.
+    const refresh = await post(
+      "RefreshToken",
+      {},
+      { cookie: `grouppe_refresh=${session.refreshToken}` },
+    );
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { code: string }).code).toBe("invalid_argument");
+  });
+
+  it("refreshes from the cookie, rotates it, and clears it when a used one comes back", async () => {
+    const first = setCookie(await post("LogIn", credentials, cookieMode)).value;
+    const refreshed = await post(
+      "RefreshToken",
+      {},
+      { ...cookieMode, cookie: `grouppe_refresh=${first}` },
+    );
+    expect(refreshed.status).toBe(200);
+    const { session } = (await refreshed.json()) as { session: Record<string, unknown> };
+    expect(session.accessToken).toEqual(expect.any(String));
+    expect(session.refreshToken).toBeUndefined();
+    const second = setCookie(refreshed).value;
+    expect(second).not.toBe(first);
+
+    const replay = await post(
+      "RefreshToken",
+      {},
+      { ...cookieMode, cookie: `grouppe_refresh=${first}` },
+    );
+    expect(replay.status).toBe(401);
+    expect(setCookie(replay)).toEqual({
+      value: "",
+      attributes: expect.arrayContaining(["Max-Age=0", "Path=/grouppe.v1.AuthService/"]),
+    });
+    const none = await post("RefreshToken", {}, cookieMode);
+    expect(none.status).toBe(401);
+  });
+
+  it("ends the session and clears the cookie on LogOut", async () => {
+    const token = setCookie(await post("LogIn", credentials, cookieMode)).value;
+    const cookie = `other=1; grouppe_refresh=${token}`;
+    const logOut = await post("LogOut", {}, { ...cookieMode, cookie });
+    expect(logOut.status).toBe(200);
+    expect(setCookie(logOut).attributes).toContain("Max-Age=0");
+    const after = await post("RefreshToken", {}, { ...cookieMode, cookie });
+    expect(after.status).toBe(401);
   });
 });

@@ -1,8 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { AuthService, CreateEventRequestSchema, Relation } from "@grouppe/api";
+import { AuthService, CreateEventRequestSchema, EventService, Relation } from "@grouppe/api";
 import { startTestServer, type TestServer } from "@grouppe/server/testing";
+import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiClients, createApiClients, createTransport } from "../src/lib/api/api-clients.js";
 import { errorReason } from "../src/lib/api/error-messages.js";
@@ -12,8 +14,9 @@ import {
   storedSessionFrom,
 } from "../src/lib/api/session.svelte.js";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
+import { type CookieJar, createCookieJar } from "./support/cookie-jar.js";
 import { quietServer } from "./support/quiet-server.js";
-import { defaultBuildDir } from "./support/web-build.js";
+import { builtWebApp, defaultBuildDir } from "./support/web-build.js";
 
 /** The shortest access token lifetime the server accepts, so tokens expire during the test. */
 const accessTokenSeconds = 10;
@@ -21,8 +24,13 @@ const accessTokenSeconds = 10;
 interface Person {
   api: ApiClients;
   session: SessionState;
+  /** What the browser would keep: the HttpOnly refresh cookie. */
+  cookies: CookieJar;
   email: string;
 }
+
+const refreshCookie = "grouppe_refresh";
+const runBrowserTests = chromiumAvailable();
 
 let server: TestServer;
 const people = new Map<string, Person>();
@@ -39,11 +47,19 @@ function memoryStorage() {
 
 async function signUp(transportKind: TransportKind, name: string): Promise<Person> {
   const session = createSession(memoryStorage());
-  const api = createApiClients({ baseUrl: server.baseUrl, transportKind, session });
+  const cookies = createCookieJar();
+  const api = createApiClients({
+    baseUrl: server.baseUrl,
+    transportKind,
+    session,
+    fetch: cookies.fetch,
+  });
   const email = `${name.replace(/\W+/g, ".")}.${Date.now()}@example.com`;
   const response = await api.auth.signUp({ displayName: name, email, password });
+  expect(response.session?.refreshToken).toBe("");
+  expect(cookies.get(refreshCookie)).toMatch(/^[\w-]{43}$/);
   session.set(storedSessionFrom(response.session));
-  return { api, session, email };
+  return { api, session, cookies, email };
 }
 
 function key(transport: TransportKind, role: string): string {
@@ -83,7 +99,7 @@ const roles = ["concurrent", "reactive", "stream", "revoked", "relogin"];
 beforeAll(async () => {
   server = await startTestServer({
     ...quietServer,
-    GROUPPE_WEB_DIR: defaultBuildDir,
+    GROUPPE_WEB_DIR: runBrowserTests ? builtWebApp() : defaultBuildDir,
     GROUPPE_ACCESS_TOKEN_TTL_SECONDS: String(accessTokenSeconds),
   });
   for (const transport of transports) {
@@ -107,8 +123,9 @@ afterAll(async () => {
 
 describe.each(transports)("the session over %s", (transport) => {
   it("refreshes an expired token once for concurrent calls, and rotates the refresh token", async () => {
-    const { api, session } = personFor(transport, "concurrent");
+    const { api, session, cookies } = personFor(transport, "concurrent");
     const before = session.current;
+    const refreshBefore = cookies.get(refreshCookie) ?? "";
     if (!before) throw new Error("signed out");
     const results = await Promise.all([
       api.events.createEvent(eventInit("First")),
@@ -119,13 +136,12 @@ describe.each(transports)("the session over %s", (transport) => {
     expect(api.refresher.refreshCount).toBe(1);
     expect(results[2].user?.id).toBe(before.user.id);
     expect(results[3].events.map((e) => e.title).sort()).toEqual(["First", "Second"]);
-    const after = session.current;
-    expect(after?.refreshToken).not.toBe(before.refreshToken);
-    expect(after?.accessToken).not.toBe(before.accessToken);
+    expect(cookies.get(refreshCookie)).not.toBe(refreshBefore);
+    expect(session.current?.accessToken).not.toBe(before.accessToken);
 
     // The old refresh token was used up: presenting it again is refused as reuse.
     const bare = createClient(AuthService, createTransport(transport, server.baseUrl));
-    const reuse = await bare.refreshToken({ refreshToken: before.refreshToken }).catch((e) => e);
+    const reuse = await bare.refreshToken({ refreshToken: refreshBefore }).catch((e) => e);
     expect(reuse).toBeInstanceOf(ConnectError);
     expect((reuse as ConnectError).code).toBe(Code.Unauthenticated);
     expect(errorReason(reuse)).toBe("REFRESH_TOKEN_REUSED");
@@ -159,8 +175,8 @@ describe.each(transports)("the session over %s", (transport) => {
   });
 
   it("ends the session when the refresh token no longer works", async () => {
-    const { api, session } = personFor(transport, "revoked");
-    const refreshToken = session.current?.refreshToken ?? "";
+    const { api, session, cookies } = personFor(transport, "revoked");
+    const refreshToken = cookies.get(refreshCookie) ?? "";
     // Logged out elsewhere: the server revoked the refresh token this client still holds.
     await createClient(AuthService, createTransport(transport, server.baseUrl)).logOut({
       refreshToken,
@@ -176,7 +192,7 @@ describe.each(transports)("the session over %s", (transport) => {
   });
 
   it("never sends a dead session's token with LogIn", async () => {
-    const { api, session, email } = personFor(transport, "relogin");
+    const { api, session, cookies, email } = personFor(transport, "relogin");
     const current = session.current;
     if (!current) throw new Error("signed out");
     // Tokens the server never issued: sent along, they would make the server refuse LogIn.
@@ -184,10 +200,114 @@ describe.each(transports)("the session over %s", (transport) => {
       ...current,
       accessToken: "not.a.token",
       accessTokenExpiresAt: Date.now() + 3_600_000,
-      refreshToken: "not-a-refresh-token",
     });
+    cookies.set(refreshCookie, "not-a-refresh-token", "/grouppe.v1.AuthService/");
     const { session: fresh } = await api.auth.logIn({ email, password });
     expect(fresh?.user?.email).toBe(email);
     expect(api.refresher.refreshCount).toBe(0);
+  });
+});
+
+describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    context = await browser.newContext({ baseURL: server.baseUrl });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** The session's answer to SignUp or RefreshToken, as the page received it. */
+  async function sessionFrom(method: string, action: () => Promise<unknown>) {
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/grouppe.v1.AuthService/${method}`)),
+      action(),
+    ]);
+    expect(response.status()).toBe(200);
+    return ((await response.json()) as { session: { accessToken: string; refreshToken?: string } })
+      .session;
+  }
+
+  async function cookieInJar() {
+    return (await context.cookies()).find((cookie) => cookie.name === refreshCookie);
+  }
+
+  /** Everything a script on the page can read without calling the server. */
+  function readableByScripts(): Promise<string> {
+    return page.evaluate(() =>
+      JSON.stringify({
+        local: Object.entries(localStorage),
+        session: Object.entries(sessionStorage),
+        cookie: document.cookie,
+      }),
+    );
+  }
+
+  async function expectNoTokenReadable(secrets: readonly string[]): Promise<void> {
+    const readable = await readableByScripts();
+    for (const secret of secrets) expect(readable).not.toContain(secret);
+    expect(readable).not.toMatch(/eyJ|grouppe_refresh/);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+  }
+
+  it("keeps no token where scripts can read it, survives a reload and ends on log-out", async () => {
+    await page.goto("/?transport=connect");
+    await page.getByTestId("transport").waitFor();
+    const email = `cookie.${Date.now()}@example.com`;
+    await page.goto("/signup");
+    await page.locator("#display_name").fill("Cookie Person");
+    await page.locator("#email").fill(email);
+    await page.locator("#password").fill(password);
+    const signedUp = await sessionFrom("SignUp", () =>
+      page.getByRole("button", { name: "Sign up" }).click(),
+    );
+    await page.getByRole("button", { name: "Log out" }).waitFor();
+    expect(signedUp.refreshToken).toBeUndefined();
+    const cookie = await cookieInJar();
+    expect(cookie).toMatchObject({
+      path: "/grouppe.v1.AuthService/",
+      httpOnly: true,
+      secure: true,
+      sameSite: "Strict",
+    });
+    const secrets = [signedUp.accessToken, cookie?.value ?? ""];
+    await expectNoTokenReadable(secrets);
+
+    // Something only this person can list, to tell a restored session from a remembered name.
+    const events = createClient(EventService, createTransport("connect", server.baseUrl));
+    const title = `Kept across reloads ${Date.now()}`;
+    await events.createEvent(eventInit(title), {
+      headers: { authorization: `Bearer ${signedUp.accessToken}` },
+    });
+
+    // The reload forgets the access token; the cookie brings the session back.
+    await page.goto("/my-events");
+    const restored = await sessionFrom("RefreshToken", () => page.reload());
+    await page.getByRole("link", { name: title }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).waitFor();
+    const rotated = await cookieInJar();
+    expect(rotated?.value).not.toBe(cookie?.value);
+    secrets.push(restored.accessToken, rotated?.value ?? "");
+    await expectNoTokenReadable(secrets);
+
+    // Log-out ends the session on the server and takes the cookie away.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("link", { name: "Log in" }).first().waitFor();
+    expect(await cookieInJar()).toBeUndefined();
+    await page.goto("/my-events");
+    await page.reload();
+    await page.getByRole("link", { name: "Log in" }).first().waitFor();
+    expect(await page.getByRole("link", { name: title }).count()).toBe(0);
+    const replay = await createClient(AuthService, createTransport("connect", server.baseUrl))
+      .refreshToken({ refreshToken: rotated?.value ?? "" })
+      .catch((e) => e);
+    expect((replay as ConnectError).code).toBe(Code.Unauthenticated);
   });
 });

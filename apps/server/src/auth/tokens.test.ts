@@ -1,12 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
 import { importPKCS8, importSPKI, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { fixedKey } from "./key-ring.js";
 import { type SigningKey, tokenAlgorithm } from "./signing-key.js";
 import { hashRefreshToken, InvalidTokenError, Tokens } from "./tokens.js";
 
-async function newKey(): Promise<SigningKey> {
+async function newKey(kid = "k1"): Promise<SigningKey> {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   return {
+    kid,
     privateKey: await importPKCS8(
       privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
       tokenAlgorithm,
@@ -36,7 +38,7 @@ async function refusal(tokens: Tokens, token: string): Promise<InvalidTokenError
 
 describe("Tokens", () => {
   it("issues an access token that verifies to its user", async () => {
-    const tokens = new Tokens({ key: await newKey(), ...options });
+    const tokens = new Tokens({ keys: fixedKey(await newKey()), ...options });
     const { token, expiresAt } = await tokens.issueAccessToken("user-1");
     const claims = await tokens.verifyAccessToken(token);
     expect(claims.userId).toBe("user-1");
@@ -46,18 +48,18 @@ describe("Tokens", () => {
   it("refuses expired tokens, also once they were verified and remembered", async () => {
     let now = Date.now();
     const key = await newKey();
-    const tokens = new Tokens({ key, ...options, now: () => now });
+    const tokens = new Tokens({ keys: fixedKey(key), ...options, now: () => now });
     const { token } = await tokens.issueAccessToken("user-1");
     await tokens.verifyAccessToken(token);
     now += 901_000;
     expect((await refusal(tokens, token)).expired).toBe(true);
-    const fresh = new Tokens({ key, ...options, now: () => now });
+    const fresh = new Tokens({ keys: fixedKey(key), ...options, now: () => now });
     expect((await refusal(fresh, token)).expired).toBe(true);
   });
 
   it("refuses tokens that are not yet valid, from another issuer or audience, unsigned, or signed with another key", async () => {
     const key = await newKey();
-    const tokens = new Tokens({ key, ...options });
+    const tokens = new Tokens({ keys: fixedKey(key), ...options });
     const now = Math.floor(Date.now() / 1000);
     const sign = (build: (jwt: SignJWT) => SignJWT, signingKey = key) =>
       build(
@@ -90,7 +92,7 @@ describe("Tokens", () => {
   });
 
   it("makes refresh tokens that are stored only as a hash", () => {
-    const tokens = new Tokens({ key: {} as SigningKey, ...options });
+    const tokens = new Tokens({ keys: fixedKey({} as SigningKey), ...options });
     const refresh = tokens.newRefreshToken();
     expect(refresh.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(refresh.hash).toBe(hashRefreshToken(refresh.token));

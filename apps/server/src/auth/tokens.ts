@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { type SigningKey, tokenAlgorithm } from "./signing-key.js";
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { TokenKeys } from "./key-ring.js";
+import { tokenAlgorithm } from "./signing-key.js";
 
 /** What a valid access token says. */
 export interface AccessClaims {
@@ -9,7 +10,8 @@ export interface AccessClaims {
 }
 
 export interface TokenOptions {
-  key: SigningKey;
+  /** The key ring: which key signs, which verify. */
+  keys: TokenKeys;
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
@@ -28,7 +30,8 @@ export class InvalidTokenError extends Error {
 
 /**
  * Issues and checks access tokens (short-lived JWTs: algorithm pinned, iss, aud, exp, nbf
- * checked) and makes refresh tokens (random, stored only as their SHA-256).
+ * checked; `kid` names the key of the ring that signed them) and makes refresh tokens (random,
+ * stored only as their SHA-256).
  */
 export class Tokens {
   private readonly verified = new Map<string, AccessClaims>();
@@ -36,13 +39,17 @@ export class Tokens {
 
   constructor(private readonly options: TokenOptions) {
     this.now = options.now ?? Date.now;
+    // A key removed from the ring (revoked) must not live on in remembered verdicts.
+    options.keys.onRemoved?.(() => this.verified.clear());
   }
 
   async issueAccessToken(userId: string): Promise<{ token: string; expiresAt: Date }> {
-    const issuedAt = Math.floor(this.now() / 1000);
+    const now = this.now();
+    const issuedAt = Math.floor(now / 1000);
     const expiresAt = issuedAt + this.options.accessTokenTtlSeconds;
+    const key = this.options.keys.signing(now);
     const token = await new SignJWT({})
-      .setProtectedHeader({ alg: tokenAlgorithm, typ: "at+jwt" })
+      .setProtectedHeader({ alg: tokenAlgorithm, typ: "at+jwt", kid: key.kid })
       .setSubject(userId)
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
@@ -50,7 +57,7 @@ export class Tokens {
       .setNotBefore(issuedAt)
       .setExpirationTime(expiresAt)
       .setJti(randomUUID())
-      .sign(this.options.key.privateKey);
+      .sign(key.privateKey);
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
@@ -65,24 +72,38 @@ export class Tokens {
       this.verified.delete(token);
       throw new InvalidTokenError(true);
     }
+    const now = this.now();
+    let kid: string | undefined;
     try {
-      const { payload } = await jwtVerify(token, this.options.key.publicKey, {
-        algorithms: [tokenAlgorithm],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        requiredClaims: ["sub", "exp", "nbf", "iat"],
-        typ: "at+jwt",
-        currentDate: new Date(this.now()),
-      });
-      const claims = {
-        userId: String(payload.sub),
-        expiresAt: new Date(Number(payload.exp) * 1000),
-      };
-      this.remember(token, claims);
-      return claims;
-    } catch (error) {
-      throw new InvalidTokenError(error instanceof joseErrors.JWTExpired);
+      const header = decodeProtectedHeader(token);
+      if (header.kid !== undefined && typeof header.kid !== "string") throw new Error("kid");
+      kid = header.kid;
+    } catch {
+      throw new InvalidTokenError(false);
     }
+    let failure: unknown = new Error(`no key with id ${kid}`);
+    for (const publicKey of await this.options.keys.verifying(kid, now)) {
+      try {
+        const { payload } = await jwtVerify(token, publicKey, {
+          algorithms: [tokenAlgorithm],
+          issuer: this.options.issuer,
+          audience: this.options.audience,
+          requiredClaims: ["sub", "exp", "nbf", "iat"],
+          typ: "at+jwt",
+          currentDate: new Date(now),
+        });
+        const claims = {
+          userId: String(payload.sub),
+          expiresAt: new Date(Number(payload.exp) * 1000),
+        };
+        this.remember(token, claims);
+        return claims;
+      } catch (error) {
+        // Only the right key can tell that a token expired; another key's refusal says less.
+        if (!(failure instanceof joseErrors.JWTExpired)) failure = error;
+      }
+    }
+    throw new InvalidTokenError(failure instanceof joseErrors.JWTExpired);
   }
 
   private remember(token: string, claims: AccessClaims): void {

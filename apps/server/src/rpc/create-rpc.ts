@@ -3,7 +3,9 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { AuthService, apiFiles, CalendarService, EventService } from "@grouppe/api";
 import { file_grpc_health_v1_health } from "@grouppe/api/health";
 import type { Logger } from "pino";
-import { loadSigningKey } from "../auth/signing-key.js";
+import { fixedKey, KeyRing, type TokenKeys } from "../auth/key-ring.js";
+import { signingKeyFromPem } from "../auth/signing-key.js";
+import { signingKeyStoreFor } from "../auth/signing-key-store.js";
 import { Tokens } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createLive } from "../live/index.js";
@@ -43,8 +45,8 @@ export interface RpcDeps {
 export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   const { config, db, stores, logger, shutdown } = deps;
   const validator = createValidator();
-  const key = await loadSigningKey({ pem: config.auth.signingKeyPem, db, dataDir: config.dataDir });
-  const tokens = new Tokens({ key, ...config.auth });
+  const keys = await openTokenKeys(deps);
+  const tokens = new Tokens({ keys, ...config.auth });
   // The change feed reads the store itself: it must see each change, never a cached copy.
   const live = await createLive({
     db,
@@ -81,13 +83,36 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
     interceptors: [
       createPublicErrorsInterceptor(logger),
       createAuthenticateInterceptor(tokens),
-      createRateLimitInterceptor({ limits: config.rateLimit, db }),
+      createRateLimitInterceptor({
+        limits: config.rateLimit,
+        db,
+        syncMs: config.rateLimit.syncMs,
+        signal: shutdown,
+        onSyncError: (error) => logger.warn({ err: error }, "sharing rate-limit counts failed"),
+      }),
       createAuthorizeInterceptor(events),
       createValidationInterceptor(validator, [EventService.method.importEvents]),
     ],
     async close() {
+      if (keys instanceof KeyRing) keys.close();
       await live.close();
       await events.close();
     },
   };
+}
+
+/**
+ * The signing keys: the one in GROUPPE_JWT_KEY_FILE when set, else the key ring, kept where
+ * every instance and `npm run rotate-keys` find it (see signing-key-store.ts).
+ */
+async function openTokenKeys({ config, db, logger }: RpcDeps): Promise<TokenKeys> {
+  if (config.auth.signingKeyPem) {
+    return fixedKey(await signingKeyFromPem(config.auth.signingKeyPem, "configured"));
+  }
+  return KeyRing.open({
+    store: signingKeyStoreFor({ db, dataDir: config.dataDir }),
+    accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+    reloadMs: config.auth.keyReloadMs,
+    onError: (error) => logger.error({ err: error }, "reading the signing key ring failed"),
+  });
 }

@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type AuthService, type Session, SessionSchema, type User, UserSchema } from "@grouppe/api";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/passwords.js";
+import {
+  clearedRefreshCookie,
+  refreshCookie,
+  refreshTokenFromCookie,
+  wantsCookieSession,
+} from "../auth/session-cookie.js";
 import { hashRefreshToken, type Tokens } from "../auth/tokens.js";
 import { DomainError } from "../domain/domain-error.js";
-import { fromDomainError, unauthenticated } from "../errors.js";
+import { fromDomainError, invalidArgument, unauthenticated } from "../errors.js";
 import { callerKey } from "../rpc/context.js";
 import type { UserRecord } from "../store/records.js";
 import type { SessionStore, UserStore } from "../store/stores.js";
@@ -24,6 +30,33 @@ function toUserMessage(user: UserRecord): User {
     displayName: user.displayName,
     createTime: timestampFromDate(user.createTime),
   });
+}
+
+/**
+ * The session as the caller gets it. A browser app that sent `x-grouppe-session: cookie` gets
+ * its refresh token only in an HttpOnly cookie, out of reach of the page's scripts.
+ */
+function deliver(session: Session, context: HandlerContext): Session {
+  if (!wantsCookieSession(context.requestHeader)) return session;
+  const expiresAt = session.refreshTokenExpireTime;
+  context.responseHeader.append(
+    "set-cookie",
+    refreshCookie(session.refreshToken, expiresAt ? timestampDate(expiresAt) : new Date()),
+  );
+  return { ...session, refreshToken: "" };
+}
+
+/** The refresh token a call presents: the request field, else (cookie sessions) the cookie. */
+function presentedRefreshToken(field: string, context: HandlerContext): string {
+  if (field !== "" || !wantsCookieSession(context.requestHeader)) return field;
+  return refreshTokenFromCookie(context.requestHeader);
+}
+
+/** An empty refresh_token from a caller that keeps its token itself (gRPC, CLI, curl). */
+function refreshTokenRequired() {
+  return invalidArgument("refresh_token is required unless the session cookie is used", [
+    { field: "refresh_token", description: "value is required", reason: "required" },
+  ]);
 }
 
 /** Accounts and sessions: scrypt password hashes, JWT access tokens, rotating refresh tokens. */
@@ -56,50 +89,67 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
   }
 
   return {
-    async signUp(req) {
+    async signUp(req, context) {
       try {
         const user = await users.create({
           email: req.email.trim(),
           displayName: req.displayName.trim(),
           passwordHash: await hashPassword(req.password),
         });
-        return { session: await newSession(user) };
+        return { session: deliver(await newSession(user), context) };
       } catch (error) {
         if (error instanceof DomainError) throw fromDomainError(error);
         throw error;
       }
     },
 
-    async logIn(req) {
+    async logIn(req, context) {
       const found = await users.findByEmail(req.email.trim());
       // Same work and the same answer for an unknown email and a wrong password.
       const valid = await verifyPassword(req.password, found?.passwordHash ?? (await decoyHash));
       if (!found || !valid)
         throw unauthenticated("email or password is incorrect", "INVALID_CREDENTIALS");
-      return { session: await newSession(found.user) };
+      return { session: deliver(await newSession(found.user), context) };
     },
 
-    async refreshToken(req) {
+    async refreshToken(req, context) {
+      const presented = presentedRefreshToken(req.refreshToken, context);
+      const cookieSession = wantsCookieSession(context.requestHeader);
+      // A cookie that no longer works is dropped, so the browser stops presenting it.
+      const refused = (message: string, reason: string) => {
+        if (cookieSession) context.responseHeader.append("set-cookie", clearedRefreshCookie());
+        return unauthenticated(message, reason);
+      };
+      if (presented === "") {
+        if (!cookieSession) throw refreshTokenRequired();
+        throw refused("no session cookie; sign in", "REFRESH_TOKEN_INVALID");
+      }
       const next = tokens.newRefreshToken();
-      const outcome = await sessions.rotate(hashRefreshToken(req.refreshToken), {
+      const outcome = await sessions.rotate(hashRefreshToken(presented), {
         tokenHash: next.hash,
         expiresAt: next.expiresAt,
       });
       if (outcome.kind === "reused") {
-        throw unauthenticated(
+        throw refused(
           "refresh token was already used; every session it led to is signed out",
           "REFRESH_TOKEN_REUSED",
         );
       }
       if (outcome.kind !== "rotated")
-        throw unauthenticated("refresh token is not valid; sign in again", "REFRESH_TOKEN_INVALID");
+        throw refused("refresh token is not valid; sign in again", "REFRESH_TOKEN_INVALID");
       const user = await users.get(outcome.userId);
-      if (!user) throw unauthenticated("the account no longer exists", "REFRESH_TOKEN_INVALID");
-      return { session: await sessionMessage(user, next) };
+      if (!user) throw refused("the account no longer exists", "REFRESH_TOKEN_INVALID");
+      return { session: deliver(await sessionMessage(user, next), context) };
     },
 
-    async logOut(req) {
-      await sessions.revokeFamily(hashRefreshToken(req.refreshToken));
+    async logOut(req, context) {
+      const presented = presentedRefreshToken(req.refreshToken, context);
+      if (presented !== "") await sessions.revokeFamily(hashRefreshToken(presented));
+      if (wantsCookieSession(context.requestHeader)) {
+        context.responseHeader.append("set-cookie", clearedRefreshCookie());
+      } else if (presented === "") {
+        throw refreshTokenRequired();
+      }
       return {};
     },
 

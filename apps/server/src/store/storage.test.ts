@@ -163,6 +163,7 @@ for (const engine of engines) {
           { version: 3, name: "rate-limits" },
           { version: 4, name: "server-secrets" },
           { version: 7, name: "calendar-feeds" },
+          { version: 5, name: "signing-key-ring" },
         ]);
       });
 

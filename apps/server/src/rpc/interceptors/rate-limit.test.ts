@@ -19,7 +19,7 @@ import { AuthService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
 import { ErrorInfoSchema, RetryInfoSchema } from "@grouppe/api/rpc";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../config.js";
 import type { Db } from "../../store/db.js";
 import { migrate } from "../../store/migrate.js";
@@ -32,6 +32,7 @@ const roomy: Config["rateLimit"] = {
   perIp: 1000,
   perService: 1000,
   authPerIp: 1000,
+  syncMs: 1000,
 };
 
 /**
@@ -73,10 +74,14 @@ afterEach(async () => {
 
 /** A real h2c server on the loopback interface. */
 async function startServer(options: RateLimitOptions): Promise<TestServer> {
+  const stop = new AbortController();
   const server = http2.createServer(
     connectNodeAdapter({
       routes,
-      interceptors: [callerFromHeader, createRateLimitInterceptor(options)],
+      interceptors: [
+        callerFromHeader,
+        createRateLimitInterceptor({ signal: stop.signal, ...options }),
+      ],
       contextValues: (req) =>
         createContextValues().set(peerKey, {
           ip: req.socket.remoteAddress ?? "",
@@ -88,7 +93,10 @@ async function startServer(options: RateLimitOptions): Promise<TestServer> {
   const { port } = server.address() as AddressInfo;
   const started: TestServer = {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      stop.abort();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
   servers.push(started);
   return started;
@@ -333,24 +341,50 @@ describe.skipIf(unavailable !== null)("rate limits in PostgreSQL", () => {
     await admin?.end();
   });
 
-  it("shares counters between servers on the same database", async () => {
+  it("shares counters between servers on the same database, in the background", async () => {
     const limits = { ...roomy, perUser: 4 };
-    const first = await startServer({ limits, db });
-    const second = await startServer({ limits, db });
+    const syncMs = 20;
+    const first = await startServer({ limits, db, syncMs });
+    const second = await startServer({ limits, db, syncMs });
     const onFirst = health(grpc(first.url), "user:alice");
     const onSecond = health(grpc(second.url), "user:alice");
+    const synced = async (points: number) => {
+      await vi.waitFor(
+        async () => {
+          const [row] = await db.query<{ points: number }>(
+            "SELECT points FROM grouppe_rate_limits WHERE key = 'user:alice'",
+          );
+          expect(row?.points).toBe(points);
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+      // One more interval or ten, so that every server has read the total back.
+      await new Promise((resolve) => setTimeout(resolve, syncMs * 10));
+    };
     expect(await times(2, onFirst.check)).toEqual(["ok", "ok"]);
+    await synced(2);
     expect(await times(2, onSecond.check)).toEqual(["ok", "ok"]);
+    await synced(4);
     expectRateLimited(await failure(onFirst.check()));
     expectRateLimited(await failure(onSecond.check()));
     expect(await outcome(health(grpc(second.url), "user:bob").check())).toBe("ok");
-    const rows = await db.query<{ key: string; points: number }>(
-      "SELECT key, points FROM grouppe_rate_limits WHERE key LIKE 'user:%' ORDER BY key",
-    );
-    expect(rows).toEqual([
-      { key: "user:alice", points: 6 },
-      { key: "user:bob", points: 1 },
-    ]);
+  });
+
+  it("counts SignUp and LogIn in the database at once, across servers", async () => {
+    const limits = { ...roomy, authPerIp: 3 };
+    const first = await startServer({ limits, db, syncMs: 3_600_000 });
+    const second = await startServer({ limits, db, syncMs: 3_600_000 });
+    const logIn = (url: string) =>
+      createClient(AuthService, grpc(url, "127.0.0.3")).logIn({
+        email: "eve@example.com",
+        password: "guess",
+      });
+    expect([
+      await outcome(logIn(first.url)),
+      await outcome(logIn(second.url)),
+      await outcome(logIn(first.url)),
+      await outcome(logIn(second.url)),
+    ]).toEqual(["Unauthenticated", "Unauthenticated", "Unauthenticated", "ResourceExhausted"]);
   });
 
   it("counts in memory when asked to, even with a PostgreSQL db", async () => {

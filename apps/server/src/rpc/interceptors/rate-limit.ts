@@ -13,6 +13,7 @@ import { grouppeError } from "../../errors.js";
 import type { Db } from "../../store/db.js";
 import { clientKey } from "../client-key.js";
 import { callerKey, peerKey } from "../context.js";
+import { SharedRateCounters } from "./shared-rate-counters.js";
 
 /** How the rate limit interceptor counts calls. */
 export interface RateLimitOptions {
@@ -25,15 +26,30 @@ export interface RateLimitOptions {
    * (PGlite belongs to one process, so memory counts the same, only faster).
    */
   store?: "memory" | "postgres";
+  /**
+   * With "postgres": how often each process shares its counts (see shared-rate-counters.ts).
+   * Default 1000 ms.
+   */
+  syncMs?: number;
+  /** Stops the background sharing of counts (server shutdown). */
+  signal?: AbortSignal;
+  /** Told when sharing counts fails; calls are then limited on this process's counts. */
+  onSyncError?: (error: unknown) => void;
 }
 
 /** Who a limit is counted per; named in the error's ErrorInfo metadata. */
 type Scope = "user" | "service" | "ip" | "auth";
 
+/**
+ * Counts a call against a key: resolves (or returns) undefined when the call may go ahead,
+ * else the milliseconds until it may.
+ */
+type Take = (key: string) => number | undefined | Promise<number | undefined>;
+
 interface Bucket {
   scope: Scope;
   points: number;
-  limiter: RateLimiterAbstract;
+  take: Take;
 }
 
 const windowSeconds = 60;
@@ -47,19 +63,29 @@ const authMethodNames = new Set([AuthService.method.signUp.name, AuthService.met
  * count against the stricter `authPerIp`, which makes password guessing slow. Past a limit a
  * call fails with RESOURCE_EXHAUSTED (HTTP 429 in the Connect protocol), a google.rpc.RetryInfo
  * and a Retry-After header. Runs after authentication: it reads `callerKey` and `peerKey`.
+ *
+ * On PostgreSQL the per-user, per-service and per-IP counts are kept in memory and shared in
+ * the background (no database round trip per call; the limit holds across instances
+ * approximately, see {@link SharedRateCounters}); the SignUp / LogIn limit is counted in the
+ * database on every attempt, exactly, since those calls go to the database anyway.
  */
 export function createRateLimitInterceptor(options: RateLimitOptions): Interceptor {
   const { limits, db } = options;
   const store = options.store ?? (db?.kind === "postgres" ? "postgres" : "memory");
-  let newLimiter = memoryLimiter;
+  let newTake: (scope: Scope, points: number) => Take = (scope, points) =>
+    takeFrom(memoryLimiter(scope, points));
+  let strictTake = newTake;
   if (store === "postgres") {
     if (db === undefined) throw new Error("rate limits in PostgreSQL need a db");
-    newLimiter = (scope, points) => postgresLimiter(db, scope, points);
+    const counters = new SharedRateCounters({ db, tableName, windowMs: windowSeconds * 1000 });
+    syncInBackground(counters, options);
+    newTake = (scope, points) => (key) => counters.take(`${scope}:${key}`, points);
+    strictTake = (scope, points) => takeFrom(postgresLimiter(db, scope, points));
   }
-  const user = bucket("user", limits.perUser, newLimiter);
-  const service = bucket("service", limits.perService, newLimiter);
-  const ip = bucket("ip", limits.perIp, newLimiter);
-  const auth = bucket("auth", limits.authPerIp, newLimiter);
+  const user = bucket("user", limits.perUser, newTake);
+  const service = bucket("service", limits.perService, newTake);
+  const ip = bucket("ip", limits.perIp, newTake);
+  const auth = bucket("auth", limits.authPerIp, strictTake);
 
   return (next) => async (req) => {
     const caller = req.contextValues.get(callerKey);
@@ -85,12 +111,35 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
   };
 }
 
+/** Shares the counts every `syncMs` until `signal` aborts; the timer never keeps Node alive. */
+function syncInBackground(counters: SharedRateCounters, options: RateLimitOptions): void {
+  if (options.signal?.aborted) return;
+  const timer = setInterval(() => {
+    counters.sync().catch((error: unknown) => options.onSyncError?.(error));
+  }, options.syncMs ?? 1_000);
+  timer.unref();
+  options.signal?.addEventListener("abort", () => clearInterval(timer), { once: true });
+}
+
+/** A rate-limiter-flexible limiter as a {@link Take}. */
+function takeFrom(limiter: RateLimiterAbstract): Take {
+  return async (key) => {
+    try {
+      await limiter.consume(key);
+      return undefined;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return rejection.msBeforeNext;
+    }
+  };
+}
+
 function bucket(
   scope: Scope,
   points: number,
-  newLimiter: (scope: Scope, points: number) => RateLimiterAbstract,
-) {
-  return { scope, points, limiter: newLimiter(scope, points) };
+  newTake: (scope: Scope, points: number) => Take,
+): Bucket {
+  return { scope, points, take: newTake(scope, points) };
 }
 
 function memoryLimiter(scope: Scope, points: number): RateLimiterAbstract {
@@ -121,23 +170,20 @@ function poolOf(db: Db) {
   };
 }
 
-async function take({ scope, points, limiter }: Bucket, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (rejection) {
-    if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    const retrySeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    throw grouppeError(
-      Code.ResourceExhausted,
-      "RATE_LIMITED",
-      `too many calls: at most ${points} per minute per ${scope === "auth" ? "IP for sign-up and log-in" : scope}; retry in ${retrySeconds}s`,
-      {
-        metadata: { scope, limit: String(points) },
-        headers: { "retry-after": String(retrySeconds) },
-        details: [
-          { desc: RetryInfoSchema, value: { retryDelay: durationFromMs(retrySeconds * 1000) } },
-        ],
-      },
-    );
-  }
+async function take({ scope, points, take }: Bucket, key: string): Promise<void> {
+  const msBeforeNext = await take(key);
+  if (msBeforeNext === undefined) return;
+  const retrySeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  throw grouppeError(
+    Code.ResourceExhausted,
+    "RATE_LIMITED",
+    `too many calls: at most ${points} per minute per ${scope === "auth" ? "IP for sign-up and log-in" : scope}; retry in ${retrySeconds}s`,
+    {
+      metadata: { scope, limit: String(points) },
+      headers: { "retry-after": String(retrySeconds) },
+      details: [
+        { desc: RetryInfoSchema, value: { retryDelay: durationFromMs(retrySeconds * 1000) } },
+      ],
+    },
+  );
 }

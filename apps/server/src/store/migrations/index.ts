@@ -3,6 +3,7 @@ import { signingKeysSchema } from "./0002-signing-keys.js";
 import { rateLimitsSchema } from "./0003-rate-limits.js";
 import { serverSecretsSchema } from "./0004-server-secrets.js";
 import { calendarFeedsSchema } from "./0007-calendar-feeds.js";
+import { signingKeyRingSchema } from "./0005-signing-key-ring.js";
 
 /** One schema change: statements run in order, in one transaction, recorded under `version`. */
 export interface Migration {
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "rate-limits", statements: rateLimitsSchema },
   { version: 4, name: "server-secrets", statements: serverSecretsSchema },
   { version: 7, name: "calendar-feeds", statements: calendarFeedsSchema },
+  { version: 5, name: "signing-key-ring", statements: signingKeyRingSchema },
 ];

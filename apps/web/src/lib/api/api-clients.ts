@@ -1,3 +1,4 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { AuthService, CalendarService, EventService } from "@grouppe/api";
@@ -40,33 +41,40 @@ export function createTransport(
 }
 
 /**
+ * The methods that start, renew or end a session. They ask for the cookie session, so the
+ * refresh token stays in an HttpOnly cookie that no script of the page can read.
+ */
+const sessionMethods: ReadonlySet<DescMethod> = new Set([
+  AuthService.method.signUp,
+  AuthService.method.logIn,
+  AuthService.method.refreshToken,
+  AuthService.method.logOut,
+]);
+
+const askForCookieSession: Interceptor = (next) => (req) => {
+  if (sessionMethods.has(req.method)) req.header.set("x-grouppe-session", "cookie");
+  return next(req);
+};
+
+/**
  * Builds the clients: every call carries the session's access token, and RefreshToken goes
  * out on a transport of its own so a refresh never waits on itself.
  */
 export function createApiClients(options: ApiClientOptions): ApiClients {
   const { baseUrl, transportKind, session, locks, fetch } = options;
-  const bareAuth = createClient(AuthService, createTransport(transportKind, baseUrl, [], fetch));
+  const bareAuth = createClient(
+    AuthService,
+    createTransport(transportKind, baseUrl, [askForCookieSession], fetch),
+  );
   const refresher = createSessionRefresher({
     session,
     locks,
-    callRefreshToken: async (refreshToken) =>
-      (await bareAuth.refreshToken({ refreshToken })).session,
+    callRefreshToken: async () => (await bareAuth.refreshToken({})).session,
   });
   const transport = createTransport(
     transportKind,
     baseUrl,
-    [
-      createAuthInterceptor({
-        session,
-        refresher,
-        sessionMethods: new Set([
-          AuthService.method.signUp,
-          AuthService.method.logIn,
-          AuthService.method.refreshToken,
-          AuthService.method.logOut,
-        ]),
-      }),
-    ],
+    [askForCookieSession, createAuthInterceptor({ session, refresher, sessionMethods })],
     fetch,
   );
   return {

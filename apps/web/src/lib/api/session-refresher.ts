@@ -17,11 +17,14 @@ export interface SessionRefresher {
 /** What a refresher needs. */
 export interface SessionRefresherOptions {
   session: SessionState;
-  /** Calls AuthService.RefreshToken without the auth interceptor. */
-  callRefreshToken: (refreshToken: string) => Promise<Session | undefined>;
   /**
-   * Web Locks, so tabs sharing one localStorage session take turns: refresh tokens work once,
-   * and a second use would sign the person out everywhere.
+   * Calls AuthService.RefreshToken without the auth interceptor; the browser sends the refresh
+   * cookie along.
+   */
+  callRefreshToken: () => Promise<Session | undefined>;
+  /**
+   * Web Locks, so tabs sharing one refresh cookie take turns: refresh tokens work once, and a
+   * second use would sign the person out everywhere.
    */
   locks?: Pick<LockManager, "request">;
 }
@@ -30,7 +33,8 @@ const lockName = "grouppe.session.refresh";
 
 /**
  * Creates the single-flight refresher: concurrent calls that find the access token expired
- * share one RefreshToken call, and the rotated refresh token replaces the old one everywhere.
+ * share one RefreshToken call. The server rotates the refresh cookie, which every tab shares;
+ * each tab keeps its own access token in memory.
  */
 export function createSessionRefresher(options: SessionRefresherOptions): SessionRefresher {
   const { session, callRefreshToken, locks } = options;
@@ -38,13 +42,13 @@ export function createSessionRefresher(options: SessionRefresherOptions): Sessio
   let refreshCount = 0;
 
   async function rotate(stale: StoredSession): Promise<StoredSession | null> {
-    // Another tab may have rotated the token while this one waited for the lock.
+    // Another tab may have logged out or switched user while this one waited for the lock.
     const latest = session.reload();
     if (!latest) return null;
-    if (latest.refreshToken !== stale.refreshToken) return latest;
+    if (latest.accessToken !== stale.accessToken) return latest;
     try {
       refreshCount += 1;
-      const fresh = storedSessionFrom(await callRefreshToken(latest.refreshToken));
+      const fresh = storedSessionFrom(await callRefreshToken());
       session.set(fresh);
       return fresh;
     } catch (error) {
@@ -66,7 +70,7 @@ export function createSessionRefresher(options: SessionRefresherOptions): Sessio
   return {
     refresh(stale) {
       const current = session.current;
-      if (current && current.refreshToken !== stale.refreshToken) return Promise.resolve(current);
+      if (current && current.accessToken !== stale.accessToken) return Promise.resolve(current);
       if (!current) return Promise.resolve(null);
       inFlight ??= exclusive(stale).finally(() => {
         inFlight = undefined;

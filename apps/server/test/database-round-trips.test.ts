@@ -1,0 +1,73 @@
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { EventService } from "@grouppe/api";
+import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
+import { createTestDatabase, eventually, postgresAvailable } from "@grouppe/testkit";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { eventInput } from "./support/event-input.js";
+import { signUp } from "./support/sign-up.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+const available = await postgresAvailable();
+const skip = "skip" in available ? available.skip : undefined;
+if (skip) console.warn(`database-round-trips: skipped: ${skip}`);
+
+describe.skipIf(skip !== undefined)("calls that read no data, on PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: TestServer | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer({
+      DATABASE_URL: database.url,
+      // Rate limits on: low enough that each call really is counted, high enough for the test.
+      GROUPPE_RATE_LIMIT_USER: "1000",
+      GROUPPE_RATE_LIMIT_IP: "1000",
+      // The background work (sharing rate-limit counts, re-reading the key ring) is not what is
+      // measured here; pushed out of the test's way, only the calls themselves could query.
+      GROUPPE_RATE_LIMIT_SYNC_MS: "3600000",
+      GROUPPE_SIGNING_KEY_RELOAD_MS: "3600000",
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it("answers Health/Check, anonymous or signed in, and a cached GetEvent without a query", async () => {
+    if (!server) throw new Error("no server");
+    const transport = createGrpcTransport({ baseUrl: server.baseUrl });
+    const signedIn = await signUp(transport, "Quiet");
+    const health = createClient(Health, transport);
+    const events = createClient(EventService, transport);
+    const { event } = await events.createEvent({ event: eventInput() }, signedIn);
+    const id = event?.id ?? "";
+    // Every statement of every pooled or listening connection goes through Client#query.
+    const queries = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      // A signed-in viewer's GetEvent reads their RSVP; an anonymous one is served from the
+      // cache, once the create's change notice has come back and a read has filled it.
+      await eventually(
+        async () => {
+          queries.mockClear();
+          await events.getEvent({ id });
+          return queries.mock.calls.length === 0;
+        },
+        { what: "GetEvent from a warm cache" },
+      );
+      queries.mockClear();
+      for (let i = 0; i < 20; i++) {
+        expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+        expect((await health.check({}, signedIn)).status).toBe(
+          HealthCheckResponse_ServingStatus.SERVING,
+        );
+        expect((await events.getEvent({ id })).event?.id).toBe(id);
+      }
+      expect(queries.mock.calls.map(([sql]) => String(sql))).toEqual([]);
+    } finally {
+      queries.mockRestore();
+    }
+  });
+});
