@@ -74,15 +74,17 @@ async function checkTimes(client: GrouppeClient, times: number): Promise<void> {
 }
 
 describe("round-robin transport", () => {
-  it("spreads calls evenly over the addresses through one HTTP/2 session each", async () => {
+  it("spreads calls evenly over the addresses and over each address's pooled sessions", async () => {
     const servers = await startHealthServers(3);
-    const client = clientFor(servers);
+    const client = clientFor(servers, { connectionsPerAddress: 3 });
 
     await checkTimes(client, 9);
     await Promise.all(Array.from({ length: 9 }, () => client.health.check({})));
 
     expect(servers.map(({ checks }) => checks)).toEqual([6, 6, 6]);
-    expect(servers.map(({ server }) => server.sessions)).toEqual([1, 1, 1]);
+    // Six calls per address over three sessions: each session opened once and reused.
+    expect(servers.map(({ server }) => server.sessions)).toEqual([3, 3, 3]);
+    expect(client.status().map(({ connections }) => connections.length)).toEqual([3, 3, 3]);
     expect(client.status().map(({ circuit }) => circuit)).toEqual(["closed", "closed", "closed"]);
   });
 
@@ -90,6 +92,7 @@ describe("round-robin transport", () => {
     const [server] = await startHealthServers(1);
     if (!server) throw new Error("no server");
     const client = clientFor([server], {
+      connectionsPerAddress: 1,
       keepalive: { pingIntervalMs: 20, pingIdleConnection: true },
     });
 

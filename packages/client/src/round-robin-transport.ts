@@ -31,8 +31,10 @@ export interface RoundRobinTransportOptions {
   addresses: readonly string[];
   /** Passed to `http2.connect()` for every address, e.g. TLS material for https addresses. */
   nodeOptions?: http2.ClientSessionOptions | http2.SecureClientSessionOptions;
-  /** Keepalive PINGs and idle timeout of each address's HTTP/2 session. */
+  /** Keepalive PINGs and idle timeout of each HTTP/2 session. */
   keepalive?: Http2SessionOptions;
+  /** HTTP/2 connections per address; calls take them in turn. Default 1. */
+  connectionsPerAddress?: number;
   /** When an address counts as down, and for how long it is skipped. */
   circuitBreaker?: CircuitBreakerOptions;
   /** Interceptors around every call, outermost first; an address is picked after all of them. */
@@ -55,9 +57,13 @@ export interface AddressStatus {
   address: string;
   /** Whether calls go to it: "open" means it is being skipped. */
   circuit: CircuitStateName;
-  /** The state of its HTTP/2 session. */
-  connection: ReturnType<Http2SessionManager["state"]>;
+  /** The state of its first HTTP/2 session. */
+  connection: SessionState;
+  /** The state of each of its pooled HTTP/2 sessions. */
+  connections: SessionState[];
 }
+
+type SessionState = ReturnType<Http2SessionManager["state"]>;
 
 /** A gRPC transport that spreads calls over several server addresses. */
 export interface RoundRobinTransport {
@@ -71,13 +77,14 @@ export interface RoundRobinTransport {
 
 interface Endpoint {
   address: string;
-  sessions: Http2SessionManager;
+  pool: Http2SessionManager[];
   breaker: AddressCircuitBreaker;
 }
 
 /**
  * Creates a native gRPC transport (HTTP/2, binary protobuf) over several addresses. Each
- * origin gets one long-lived HTTP/2 session that every call shares, kept alive by PINGs. Calls
+ * origin gets a pool of long-lived HTTP/2 sessions that calls take in turn, kept alive by
+ * PINGs. Calls
  * go to the addresses in turn, skipping any whose circuit breaker is open; when every circuit
  * is open the call fails at once with UNAVAILABLE. A call that could not be sent fails with an
  * UNAVAILABLE error marked as never sent, which the retry interceptor may resend elsewhere.
@@ -88,19 +95,26 @@ export function createRoundRobinTransport(
   if (options.addresses.length === 0) {
     throw new TypeError("a grouppe client needs at least one server address");
   }
-  const sessionsByOrigin = new Map<string, Http2SessionManager>();
+  const poolSize = options.connectionsPerAddress ?? 1;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new RangeError(`connectionsPerAddress must be a positive integer, got ${poolSize}`);
+  }
+  const poolsByOrigin = new Map<string, Http2SessionManager[]>();
   const providersByOrigin = new Map<string, NodeHttp2ClientSessionManager>();
   const endpoints: Endpoint[] = options.addresses.map((address) => {
     const origin = originOf(address);
-    let sessions = sessionsByOrigin.get(origin);
-    if (sessions === undefined) {
-      sessions = new Http2SessionManager(origin, options.keepalive, options.nodeOptions);
-      sessionsByOrigin.set(origin, sessions);
-      providersByOrigin.set(origin, markUnsentFailures(sessions));
+    let pool = poolsByOrigin.get(origin);
+    if (pool === undefined) {
+      pool = Array.from(
+        { length: poolSize },
+        () => new Http2SessionManager(origin, options.keepalive, options.nodeOptions),
+      );
+      poolsByOrigin.set(origin, pool);
+      providersByOrigin.set(origin, pooledSessions(pool));
     }
     return {
       address,
-      sessions,
+      pool,
       breaker: new AddressCircuitBreaker(address, options.circuitBreaker),
     };
   });
@@ -119,6 +133,7 @@ export function createRoundRobinTransport(
     throw finalError(
       `all ${endpoints.length} grouppe addresses are unavailable: their circuits are open`,
       Code.Unavailable,
+      Math.min(...endpoints.map(({ breaker }) => breaker.msUntilAvailable())),
     );
   }
 
@@ -155,14 +170,18 @@ export function createRoundRobinTransport(
   return {
     transport,
     status: () =>
-      endpoints.map(({ address, breaker, sessions }) => ({
-        address,
-        circuit: breaker.state,
-        connection: sessions.state(),
-      })),
+      endpoints.map(({ address, breaker, pool }) => {
+        const connections = pool.map((sessions) => sessions.state());
+        return {
+          address,
+          circuit: breaker.state,
+          connection: connections[0] ?? "closed",
+          connections,
+        };
+      }),
     close() {
       closed = true;
-      for (const sessions of sessionsByOrigin.values()) sessions.abort();
+      for (const pool of poolsByOrigin.values()) for (const sessions of pool) sessions.abort();
     },
   };
 }
@@ -178,19 +197,30 @@ function originOf(address: string): string {
 }
 
 /**
- * Wraps a session manager so that a request it cannot even start (no connection, TLS handshake
+ * One origin's pool of session managers behind the interface of one: each request takes the
+ * next session in turn. A request a session cannot even start (no connection, TLS handshake
  * refused, session gone) fails with an error marked as never sent: no server saw the call.
  */
-function markUnsentFailures(sessions: Http2SessionManager): NodeHttp2ClientSessionManager {
+function pooledSessions(pool: Http2SessionManager[]): NodeHttp2ClientSessionManager {
+  const first = pool[0];
+  if (first === undefined) throw new RangeError("an empty HTTP/2 session pool");
+  // Response bytes must be reported to the session that carries the stream.
+  const owners = new WeakMap<http2.ClientHttp2Stream, Http2SessionManager>();
+  let next = 0;
   return {
-    authority: sessions.authority,
+    authority: first.authority,
     async request(method, path, headers, options) {
+      const sessions = pool[next] ?? first;
+      next = (next + 1) % pool.length;
       try {
-        return await sessions.request(method, path, headers, options);
+        const stream = await sessions.request(method, path, headers, options);
+        owners.set(stream, sessions);
+        return stream;
       } catch (cause) {
         throw unsentError(sessions.authority, cause);
       }
     },
-    notifyResponseByteRead: (stream) => sessions.notifyResponseByteRead(stream),
+    notifyResponseByteRead: (stream) =>
+      (owners.get(stream) ?? first).notifyResponseByteRead(stream),
   };
 }
