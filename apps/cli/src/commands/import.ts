@@ -3,6 +3,8 @@ import { createContextValues } from "@connectrpc/connect";
 import { withoutDefaultDeadline } from "@grouppe/client";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
+import { loadCredentials } from "../credentials.js";
 import { ExitCode } from "../exit-codes.js";
 import { table } from "../format.js";
 import { createImportProgress } from "../import/import-progress.js";
@@ -36,8 +38,8 @@ The file has one event per row. CSV needs a header row; JSON lines have one obje
 Columns / keys (snake_case or camelCase):
   ${importColumns.join(", ")}
 key makes re-importing safe: a key imported before changes nothing (default: a hash of the row).
-Times are ISO 8601 (2030-01-01T18:00:00Z); give address or online_url. organizer_id may come
-from --organizer instead. Imports need a client certificate (--cert, --key): an internal service.`;
+Times are ISO 8601 (2030-01-01T18:00:00Z); give address or online_url. Rows without organizer_id
+are organized by --organizer, or else by the signed-in user. Imports need a client certificate (--cert, --key): an internal service.`;
 
 /** `grouppe import <file>`: streams a CSV or JSON-lines file through ImportEvents. */
 export function registerImport(program: Command, action: Action): void {
@@ -45,7 +47,7 @@ export function registerImport(program: Command, action: Action): void {
     .command("import")
     .description("import events from a CSV or JSON-lines file, with progress and a summary")
     .argument("<file>", "file.csv or file.jsonl")
-    .option("--organizer <user-id>", "organizer of rows that name none")
+    .option("--organizer <user-id>", "organizer of rows that name none (default: you, when signed in)")
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .addHelpText("after", help)
     .action(
@@ -61,7 +63,8 @@ export function registerImport(program: Command, action: Action): void {
           throw new CliError(`${file} cannot be read (${why})`, ExitCode.usage);
         }
         const format = formatOf(file, opts.format as string | undefined);
-        const organizer = opts.organizer as string | undefined;
+        const organizer =
+          (opts.organizer as string | undefined) ?? (await signedInUserId(ctx));
         const progress = createImportProgress(ctx.io.stderr, size);
         const lines = new LineMap();
         const invalid: InvalidRow[] = [];
@@ -84,7 +87,8 @@ export function registerImport(program: Command, action: Action): void {
 
         let response: Awaited<ReturnType<ReturnType<typeof ctx.client>["events"]["importEvents"]>>;
         try {
-          response = await ctx.client().events.importEvents(requests(), {
+          // The client certificate says who imports; a user token would take its place.
+          response = await ctx.anonymous().events.importEvents(requests(), {
             signal: ctx.io.signal,
             // A large file takes as long as it takes; --timeout still bounds it when given.
             timeoutMs: ctx.options.timeout,
@@ -112,6 +116,13 @@ export function registerImport(program: Command, action: Action): void {
         return invalid.length > 0 ? ExitCode.partlyFailed : ExitCode.ok;
       }),
     );
+}
+
+/** The signed-in user, who organizes rows that name no organizer; undefined when signed out. */
+async function signedInUserId(ctx: CommandContext): Promise<string | undefined> {
+  if (!ctx.io.env.GROUPPE_TOKEN && (await loadCredentials(ctx.io)) === undefined) return undefined;
+  const { user } = await ctx.client().auth.getCurrentUser({});
+  return user?.id;
 }
 
 function printSummary(summary: ImportSummary, print: (line: string) => void): void {

@@ -69,7 +69,7 @@ async function* readCsv(
       }
       if (!columns.includes("organizer_id") && defaultOrganizer === undefined) {
         throw new CliError(
-          `${path} has no organizer_id column: pass --organizer <user-id>`,
+          `${path} has no organizer_id column: pass --organizer <user-id>, or sign in (grouppe login)`,
           ExitCode.usage,
         );
       }

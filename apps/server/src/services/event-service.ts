@@ -126,7 +126,7 @@ function isAttendeePosition(value: unknown): value is AttendeePosition {
 /** EventService: maps requests to the domain and the store, and records back to messages. */
 export function createEventService(deps: EventServiceDeps): EventServiceImpl {
   const { events, validator } = deps;
-  const batchSize = deps.importBatchSize ?? 100;
+  const batchSize = deps.importBatchSize ?? 500;
 
   return {
     async getEvent(req, context) {
@@ -302,14 +302,13 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const errors: ImportError[] = [];
       let batch: { index: number; row: ImportRow }[] = [];
 
-      const flush = async () => {
-        if (batch.length === 0) return;
+      const write = async (rows: { index: number; row: ImportRow }[]) => {
         const outcomes = await events.importBatch(
           source,
-          batch.map((b) => b.row),
+          rows.map((b) => b.row),
         );
         outcomes.forEach((outcome, i) => {
-          const entry = batch[i];
+          const entry = rows[i];
           if (!entry) return;
           if (outcome.kind === "created") createdCount++;
           else if (outcome.kind === "unchanged") unchangedCount++;
@@ -322,6 +321,17 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
               }),
             );
         });
+      };
+      // One batch is written while the next one is read and checked, so the database and the
+      // stream work side by side; never more than one, so a slow database slows the sender.
+      let writing: Promise<void> = Promise.resolve();
+      const flush = async () => {
+        await writing;
+        if (batch.length === 0) return;
+        writing = write(batch);
+        // Awaited before the next batch or at the end; this only keeps an early failure from
+        // counting as unhandled while the stream is still being read.
+        writing.catch(() => undefined);
         batch = [];
       };
 
@@ -359,6 +369,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
         if (batch.length >= batchSize) await flush();
       }
       await flush();
+      await writing;
       errors.sort((a, b) => a.index - b.index);
       return { receivedCount: received, createdCount, unchangedCount, errors };
     },
