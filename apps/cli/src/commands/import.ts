@@ -47,7 +47,10 @@ export function registerImport(program: Command, action: Action): void {
     .command("import")
     .description("import events from a CSV or JSON-lines file, with progress and a summary")
     .argument("<file>", "file.csv or file.jsonl")
-    .option("--organizer <user-id>", "organizer of rows that name none (default: you, when signed in)")
+    .option(
+      "--organizer <user-id>",
+      "organizer of rows that name none (default: you, when signed in)",
+    )
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .addHelpText("after", help)
     .action(
@@ -63,8 +66,7 @@ export function registerImport(program: Command, action: Action): void {
           throw new CliError(`${file} cannot be read (${why})`, ExitCode.usage);
         }
         const format = formatOf(file, opts.format as string | undefined);
-        const organizer =
-          (opts.organizer as string | undefined) ?? (await signedInUserId(ctx));
+        const organizer = (opts.organizer as string | undefined) ?? (await signedInUserId(ctx));
         const progress = createImportProgress(ctx.io.stderr, size);
         const lines = new LineMap();
         const invalid: InvalidRow[] = [];

@@ -37,7 +37,9 @@ export interface ServerProcessOptions {
  * Spawns the built server with an embedded database in a fresh directory and waits until it
  * logs that it listens. Its port stays the same across `stop()` and `start()`.
  */
-export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "grouppe-cli-test-"));
   let port = options.port ?? 0;
   let child: ChildProcess | undefined;
