@@ -1,5 +1,5 @@
-import type * as http2 from "node:http2";
-import { Code, type Interceptor, type Transport } from "@connectrpc/connect";
+import * as http2 from "node:http2";
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import {
   type Compression,
   createMethodUrl,
@@ -75,6 +75,8 @@ export interface RoundRobinTransport {
   close(): void;
 }
 
+const noError = http2.constants.NGHTTP2_NO_ERROR;
+
 interface Endpoint {
   address: string;
   pool: Http2SessionManager[];
@@ -140,9 +142,20 @@ export function createRoundRobinTransport(
   const balance: Interceptor = (next) => async (req) => {
     if (closed) throw finalError("the grouppe client is closed", Code.Canceled);
     const endpoint = pick();
-    return endpoint.breaker.execute(() =>
-      next({ ...req, url: createMethodUrl(endpoint.address, req.method) }),
-    );
+    const sent =
+      req.stream && req.method.methodKind !== "server_streaming"
+        ? { ...req, message: failOnAbort(req.message, req.signal) }
+        : req;
+    return endpoint.breaker.execute(async () => {
+      try {
+        return await next({ ...sent, url: createMethodUrl(endpoint.address, req.method) });
+      } catch (error) {
+        // REFUSED_STREAM: the server did not process the request at all (RFC 9113, 8.7), as
+        // when it was shutting down; like a refused connection, any call may be resent.
+        if (wasRefused(error)) throw unsentError(endpoint.address, error);
+        throw error;
+      }
+    });
   };
 
   const transport = createTransport({
@@ -186,6 +199,59 @@ export function createRoundRobinTransport(
   };
 }
 
+/**
+ * A client stream's messages, failing instead of ending when the call is aborted (deadline,
+ * cancel). An upload that merely ended would reach the server as complete (END_STREAM) and
+ * be acted on; one that fails is reset (RST_STREAM), so the server drops what it received.
+ */
+async function* failOnAbort<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const iterator = messages[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const item = await Promise.race([iterator.next(), aborted]);
+      if (item.done) {
+        // Ended by its producer, or cut short by an abort a moment ago: only the first is a
+        // finished upload.
+        if (signal.aborted) await aborted;
+        return;
+      }
+      yield item.value;
+    }
+  } finally {
+    void iterator.return?.();
+  }
+}
+
+/**
+ * Makes a call the client gives up on (deadline, cancel) reset its stream with CANCEL, as the
+ * gRPC HTTP/2 protocol asks, and without ending it first. Node's `Http2Stream.close(code)`
+ * ends the writable side before it sends RST_STREAM, so the server would see END_STREAM, a
+ * complete upload, a moment before the reset, and could act on a client stream the client
+ * abandoned. Marking the writable side as ending skips that END_STREAM.
+ */
+function resetWithoutEnding(stream: http2.ClientHttp2Stream): void {
+  const close = stream.close.bind(stream);
+  stream.close = (code?: number, callback?: () => void) => {
+    if (code === undefined || code === noError) return close(code, callback);
+    const writable = (stream as unknown as { _writableState?: { ending: boolean } })._writableState;
+    if (writable !== undefined) writable.ending = true;
+    close(http2.constants.NGHTTP2_CANCEL, callback);
+  };
+}
+
+function wasRefused(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause.message.includes("NGHTTP2_REFUSED_STREAM")) return true;
+  }
+  return false;
+}
+
 function originOf(address: string): string {
   const url = URL.parse(address);
   if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
@@ -215,6 +281,7 @@ function pooledSessions(pool: Http2SessionManager[]): NodeHttp2ClientSessionMana
       try {
         const stream = await sessions.request(method, path, headers, options);
         owners.set(stream, sessions);
+        resetWithoutEnding(stream);
         return stream;
       } catch (cause) {
         throw unsentError(sessions.authority, cause);

@@ -1,7 +1,7 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { type Validator, violationsToProto } from "@bufbuild/protovalidate";
-import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type Event,
   EventSchema,
@@ -328,6 +328,7 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const flush = async () => {
         await writing;
         if (batch.length === 0) return;
+        stopIfAborted(context.signal);
         writing = write(batch);
         // Awaited before the next batch or at the end; this only keeps an early failure from
         // counting as unhandled while the stream is still being read.
@@ -374,6 +375,11 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       return { receivedCount: received, createdCount, unchangedCount, errors };
     },
   };
+}
+
+/** Ends a call whose deadline passed or whose client went away, before it writes anything more. */
+function stopIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
 }
 
 function eventRequired() {
