@@ -13,6 +13,7 @@ export const benchParts = [
   "idle",
   "startup",
   "profile",
+  "import",
 ] as const;
 
 /** One part of a run. */
@@ -32,6 +33,8 @@ export interface BenchOptions {
   restarts: number;
   /** Users doing JoinEvent/LeaveEvent in the write scenario (a multiple of 4). */
   writers: number;
+  /** Rows of the generated CSV file the import part imports. */
+  importRows: number;
   /** Fewer cases: one per protocol family, for the smoke test. */
   reducedMatrix: boolean;
 }
@@ -59,6 +62,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         idleConnections: 10_000,
         restarts: 5,
         writers: 32,
+        importRows: 10_000,
         reducedMatrix: false,
       };
     case "quick":
@@ -72,6 +76,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         idleConnections: 10_000,
         restarts: 2,
         writers: 16,
+        importRows: 10_000,
         reducedMatrix: false,
       };
     case "smoke":
@@ -90,6 +95,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         idleConnections: 50,
         restarts: 1,
         writers: 4,
+        importRows: 100,
         reducedMatrix: true,
       };
   }
