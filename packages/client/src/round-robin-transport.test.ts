@@ -185,6 +185,30 @@ describe("round-robin transport", () => {
     expect(retries).toBe(retriesBefore);
   });
 
+  it("lets a call wait out the cool-down when every circuit is open and its deadline allows", async () => {
+    const [server] = await startHealthServers(1);
+    if (!server) throw new Error("no server");
+    const states: string[] = [];
+    const client = clientFor([server], {
+      circuitBreaker: {
+        failureThreshold: 2,
+        coolDownMs: 300,
+        onStateChange: ({ state }) => states.push(state),
+      },
+      retry: { initialBackoffMs: 5, maxAttempts: 10 },
+    });
+    await server.server.stop();
+    await expect(client.health.check({}, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: Code.Unavailable,
+    });
+    expect(states).toEqual(["open"]);
+
+    await server.server.restart();
+    const { status } = await client.health.check({}, { timeoutMs: 5_000 });
+    expect(status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect(states).toEqual(["open", "half-open", "closed"]);
+  });
+
   it("fails calls made after close with CANCELED", async () => {
     const servers = await startHealthServers(1);
     const client = clientFor(servers);
