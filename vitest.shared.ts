@@ -7,7 +7,9 @@ import { defineConfig } from "vitest/config";
 export const sharedTestConfig = defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Bounds on a hang, not on speed: a loaded 2-core machine starts servers and browsers
+    // slowly, and each test's own waits stay below these.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService, EventService, RsvpStatus } from "@grouppe/api";
+import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 async function signUpMany(transport: Transport, count: number): Promise<string[]> {

@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import {
@@ -10,8 +9,7 @@ import {
   createServerCertificate,
   type PemCertificate,
 } from "../src/tls/dev-certificates.js";
-
-const serverDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { serverMain } from "./support/test-server.js";
 
 let dir: string;
 let certs: { ca: PemCertificate; server: PemCertificate };
@@ -36,13 +34,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the server's entry point as a real process with only `env` (plus PATH and HOME) set. */
+/** Runs the built entry point (`dist/main.js`) as a real process with only `env` (plus PATH and HOME) set. */
 function runMain(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: serverDir,
+    const child = spawn(process.execPath, [serverMain], {
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",

@@ -6,10 +6,11 @@ import {
 } from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../src/rpc/health-service.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { curl, eventually, GrpcJsHealthClient } from "./support/transport-helpers.js";
+import { curl, GrpcJsHealthClient } from "./support/transport-helpers.js";
 
 describe("HealthStatus", () => {
   it("tells watchers every change, and NOT_SERVING for good after shutdown", async () => {
@@ -151,7 +152,10 @@ describe("grpc.health.v1.Health", () => {
         return { statuses, code: ConnectError.from(error).code };
       }
     });
-    await eventually(() => started === 2, 20_000, "both watchers' first message");
+    await eventually(() => started === 2, {
+      what: "both watchers' first message",
+      timeoutMs: 20_000,
+    });
 
     await server.close();
     const results = await Promise.all(watchers);

@@ -1,9 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -11,42 +5,33 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { EventService, type WatchEventResponse, type WatchEventsResponse } from "@grouppe/api";
+import { createTestDatabase, nextMessage, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
-import { createTestDatabase, postgresAvailable } from "./support/postgres.js";
 import { signUp } from "./support/sign-up.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import {
+  type ServerProcess,
+  startServerProcess,
+  startTestServer,
+  type TestServer,
+} from "./support/test-server.js";
 
 const available = await postgresAvailable();
 const skip = "skip" in available ? available.skip : undefined;
 if (skip) console.warn(`live-postgres: skipped: ${skip}`);
 
-const appDir = fileURLToPath(new URL("..", import.meta.url));
+const next = <T>(stream: AsyncIterator<T>, what: string, timeoutMs?: number) =>
+  nextMessage(stream, { what, timeoutMs });
 
-/** Reads one stream message, failing clearly instead of hanging. */
-async function next<T>(stream: AsyncIterator<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    const { value, done } = await Promise.race([stream.next(), timeout]);
-    if (done) throw new Error(`stream ended while waiting for ${what}`);
-    return value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Reads until a message of `kind` arrives (within 10 s), returning what came before too. */
+/** Reads until a message of `kind` arrives (within 20 s), returning what came before too. */
 async function until<T extends { change: { case: string | undefined } }>(
   stream: AsyncIterator<T>,
   kind: string,
   what: string,
 ): Promise<{ found: T; before: T[] }> {
   const before: T[] = [];
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   for (let i = 0; i < 1_000; i++) {
     const left = deadline - Date.now();
     if (left <= 0) break;
@@ -54,82 +39,16 @@ async function until<T extends { change: { case: string | undefined } }>(
     if (message.change.case === kind) return { found: message, before };
     before.push(message);
   }
-  throw new Error(`no ${what} within 10 s (got ${before.map((m) => m.change.case).join(", ")})`);
+  throw new Error(`no ${what} within 20 s (got ${before.map((m) => m.change.case).join(", ")})`);
 }
 
-/** A server started as its own process with `node src/main.ts`, configured through its environment. */
-interface ServerProcess {
-  baseUrl: string;
-  stop(): Promise<void>;
-}
-
-async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), "grouppe-live-"));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", import.meta.resolve("tsx"), "src/main.ts"],
-    {
-      cwd: appDir,
-      env: {
-        PATH: process.env.PATH,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        DATABASE_URL: databaseUrl,
-        GROUPPE_DATA_DIR: dataDir,
-        GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
-        GROUPPE_RATE_LIMIT_USER: "100000",
-        GROUPPE_RATE_LIMIT_IP: "100000",
-        GROUPPE_RATE_LIMIT_AUTH: "100000",
-        GROUPPE_HEARTBEAT_MS: "200",
-        GROUPPE_SHUTDOWN_GRACE_MS: "1000",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const stderr: string[] = [];
-  child.stderr?.on("data", (chunk) => stderr.push(String(chunk)));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const started = new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === "grouppe started" && entry.url) resolve(entry.url);
-      } catch {
-        // Not a log line; the server writes nothing else to stdout.
-      }
-    });
-    void exited.then((code) =>
-      reject(new Error(`server exited with ${code} before starting: ${stderr.join("")}`)),
-    );
-    setTimeout(
-      () => reject(new Error(`server did not start within 60 s: ${stderr.join("")}`)),
-      60_000,
-    ).unref();
+/** A server as its own process (`node dist/main.js`) on the shared PostgreSQL database. */
+function startOnDatabase(databaseUrl: string): Promise<ServerProcess> {
+  return startServerProcess({
+    DATABASE_URL: databaseUrl,
+    GROUPPE_HEARTBEAT_MS: "200",
+    GROUPPE_SHUTDOWN_GRACE_MS: "1000",
   });
-  let baseUrl: string;
-  try {
-    baseUrl = await started;
-  } catch (error) {
-    child.kill("SIGKILL");
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    baseUrl,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(killer);
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 describe.skipIf(skip !== undefined)("two server processes sharing one PostgreSQL database", () => {
@@ -140,8 +59,8 @@ describe.skipIf(skip !== undefined)("two server processes sharing one PostgreSQL
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    serverA = await startServerProcess(database.url);
-    serverB = await startServerProcess(database.url);
+    serverA = await startOnDatabase(database.url);
+    serverB = await startOnDatabase(database.url);
   }, 120_000);
 
   afterAll(async () => {
@@ -152,9 +71,9 @@ describe.skipIf(skip !== undefined)("two server processes sharing one PostgreSQL
 
   it("shows a watcher on B the JoinEvent made on A", async () => {
     if (!serverA || !serverB) throw new Error("servers did not start");
-    const onA = createConnectTransport({ baseUrl: serverA.baseUrl, httpVersion: "1.1" });
-    sessionB = new Http2SessionManager(serverB.baseUrl);
-    const onB = createGrpcTransport({ baseUrl: serverB.baseUrl, sessionManager: sessionB });
+    const onA = createConnectTransport({ baseUrl: serverA.url, httpVersion: "1.1" });
+    sessionB = new Http2SessionManager(serverB.url);
+    const onB = createGrpcTransport({ baseUrl: serverB.url, sessionManager: sessionB });
     const ada = await signUp(onA, "Ada");
     const bob = await signUp(onA, "Bob");
     const eventsA = createClient(EventService, onA);

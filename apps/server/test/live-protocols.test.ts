@@ -6,6 +6,7 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { EventService, type WatchEventResponse } from "@grouppe/api";
+import { nextMessage } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventInput } from "./support/event-input.js";
 import { signUp } from "./support/sign-up.js";
@@ -44,21 +45,10 @@ async function nextChange(
   stream: AsyncIterator<WatchEventResponse>,
   what: string,
 ): Promise<WatchEventResponse["change"]> {
-  const deadline = Date.now() + 10_000;
-  for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${what} within 10 s`)), deadline - Date.now());
-    });
-    try {
-      const { value, done } = await Promise.race([stream.next(), timeout]);
-      if (done) throw new Error(`stream ended while waiting for ${what}`);
-      if (value.change.case !== "heartbeat") return value.change;
-    } finally {
-      clearTimeout(timer);
-    }
+  for (;;) {
+    const { change } = await nextMessage(stream, { what });
+    if (change.case !== "heartbeat") return change;
   }
-  throw new Error(`no ${what} within 10 s`);
 }
 
 describe("WatchEvent over every protocol on one port", () => {

@@ -2,9 +2,9 @@ import http2 from "node:http2";
 import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { HealthCheckRequestSchema } from "@grouppe/api/health";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { eventually } from "./support/transport-helpers.js";
 
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const frameType = { settings: 0x4, ping: 0x6, goaway: 0x7 } as const;
@@ -65,8 +65,10 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
+      // A ping answer can wait on a busy event loop (the client's, in this very process), so the
+      // allowance is seconds: a short one would drop a healthy connection on a slow machine.
       GROUPPE_KEEPALIVE_INTERVAL_MS: "1000",
-      GROUPPE_KEEPALIVE_TIMEOUT_MS: "300",
+      GROUPPE_KEEPALIVE_TIMEOUT_MS: "4000",
       GROUPPE_HEADERS_TIMEOUT_MS: "500",
       GROUPPE_MAX_CONCURRENT_STREAMS: "7",
     });
@@ -89,7 +91,7 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
 
   it("pings an idle connection and drops it when the ping goes unanswered", async () => {
     const client = deafClient(server.port);
-    await within(client.closed, 15_000, "close of the deaf connection");
+    await within(client.closed, 25_000, "close of the deaf connection");
     expect(client.frames).toContain(frameType.ping);
   });
 
@@ -97,7 +99,7 @@ describe("HTTP/2 keepalive, stream limit and HTTP/1.1 timeouts", () => {
     const session = http2.connect(server.baseUrl);
     let pings = 0;
     session.on("ping", () => pings++);
-    await eventually(() => pings >= 2, 15_000, "two keepalive pings");
+    await eventually(() => pings >= 2, { what: "two keepalive pings", timeoutMs: 15_000 });
     expect(session.closed || session.destroyed).toBe(false);
     const status = await new Promise<number>((resolve, reject) => {
       const stream = session.request({ ":path": "/healthz" });
@@ -171,7 +173,10 @@ describe("HTTP/2 maximum connection age", () => {
       ),
     );
 
-    await eventually(() => events.includes("stream closed"), 20_000, "the end of the stream");
+    await eventually(() => events.includes("stream closed"), {
+      what: "the end of the stream",
+      timeoutMs: 20_000,
+    });
     expect(messages).toBeGreaterThan(0);
     // GOAWAY came while the stream was open; the stream only ended after it (a second GOAWAY
     // comes with the forced close at the end of the grace period).

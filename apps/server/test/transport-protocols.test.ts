@@ -4,9 +4,10 @@ import net from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { curl, eventually, GrpcJsHealthClient } from "./support/transport-helpers.js";
+import { curl, GrpcJsHealthClient } from "./support/transport-helpers.js";
 import { allTransports } from "./support/transports.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -39,7 +40,10 @@ describe("one port for every protocol", () => {
     const watched: ServingStatus[] = [];
     watch.on("data", (message: { status: ServingStatus }) => watched.push(message.status));
     watch.on("error", () => undefined);
-    await eventually(() => watched.length > 0, 20_000, "the first Watch message");
+    await eventually(() => watched.length > 0, {
+      what: "the first Watch message",
+      timeoutMs: 20_000,
+    });
 
     const calls = [
       ...clients.transports.map(async ({ name, transport }) => {
@@ -176,11 +180,10 @@ describe("request ids", () => {
       "-H",
       `x-api-key: ${secret}`,
     ]);
-    await eventually(
-      () => logLines().some((line) => line.requestId === requestId),
-      5_000,
-      "the RPC log line",
-    );
+    await eventually(() => logLines().some((line) => line.requestId === requestId), {
+      what: "the RPC log line",
+      timeoutMs: 5_000,
+    });
     const lines = logLines().filter((line) => line.requestId === requestId);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
@@ -195,11 +198,10 @@ describe("request ids", () => {
 
     const pageId = `page-${randomUUID()}`;
     await curl(`${server.baseUrl}/healthz?token=hidden`, ["-H", `x-request-id: ${pageId}`]);
-    await eventually(
-      () => logLines().some((line) => line.requestId === pageId),
-      5_000,
-      "the request log line",
-    );
+    await eventually(() => logLines().some((line) => line.requestId === pageId), {
+      what: "the request log line",
+      timeoutMs: 5_000,
+    });
     const pageLines = logLines().filter((line) => line.requestId === pageId);
     expect(pageLines).toEqual([
       expect.objectContaining({

@@ -1,15 +1,14 @@
 import { mkdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTestServer, type TestServer } from "@grouppe/server/testing";
+import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
 import { type ApiCall, contentTypes, recordApiCalls } from "./support/api-traffic.js";
-import { chromiumAvailable, launchChromium } from "./support/chromium.js";
-import { type RunningServer, startGrouppeServer } from "./support/grouppe-server.js";
+import { quietServer } from "./support/quiet-server.js";
 import { seedEvents } from "./support/seed-events.js";
-import { buildWeb, ensureFreshBuild, webRoot } from "./support/web-build.js";
+import { builtWebApp, webRoot } from "./support/web-build.js";
 
 const artifacts = join(webRoot, "test-artifacts");
 const phone = { width: 375, height: 812 };
@@ -19,12 +18,12 @@ const uiTimeout = 15_000;
 const runBrowserTests = chromiumAvailable();
 
 let browser: Browser;
-let server: RunningServer;
+let server: TestServer;
 
 beforeAll(async () => {
   if (!runBrowserTests) return;
-  const webDir = await ensureFreshBuild();
-  server = await startGrouppeServer({ webDir });
+  const webDir = builtWebApp();
+  server = await startTestServer({ ...quietServer, GROUPPE_WEB_DIR: webDir });
   browser = await launchChromium();
   mkdirSync(artifacts, { recursive: true });
 });
@@ -41,7 +40,7 @@ async function person(options: {
   timezoneId?: string;
 }): Promise<{ context: BrowserContext; page: Page; calls: ApiCall[]; problems: string[] }> {
   const context = await browser.newContext({
-    baseURL: server.url,
+    baseURL: server.baseUrl,
     viewport: options.viewport ?? desktop,
     locale: "en-US",
     timezoneId: options.timezoneId ?? "America/New_York",
@@ -351,38 +350,11 @@ describe.skipIf(!runBrowserTests)("the web app's transport settings", () => {
       await visitor.context.close();
     }
   });
-
-  it("uses the transport a build chose with VITE_GROUPPE_TRANSPORT", async () => {
-    const outDir = await mkdtemp(join(tmpdir(), "grouppe-web-grpc-web-"));
-    let grpcWebServer: RunningServer | undefined;
-    try {
-      await buildWeb({ VITE_GROUPPE_TRANSPORT: "grpc-web", GROUPPE_WEB_BUILD_DIR: outDir });
-      grpcWebServer = await startGrouppeServer({ webDir: outDir });
-      const context = await browser.newContext({ baseURL: grpcWebServer.url, viewport: desktop });
-      const calls = recordApiCalls(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(uiTimeout);
-      const problems = watchForProblems(page);
-      await page.goto("/");
-      expect(await page.getByTestId("transport").innerText()).toBe("gRPC-Web (binary)");
-      await page.getByTestId("live-status").and(page.locator("[data-status=live]")).waitFor();
-      await page.getByTestId("result-count").filter({ hasNotText: "Loading" }).waitFor();
-      expectTransport(calls, "grpc-web");
-      expect(calls.map((call) => call.method)).toEqual(
-        expect.arrayContaining(["WatchEvents", "ListEvents"]),
-      );
-      expect(problems).toEqual([]);
-      await context.close();
-    } finally {
-      await grpcWebServer?.close();
-      await rm(outDir, { recursive: true, force: true });
-    }
-  });
 });
 
 describe.skipIf(!runBrowserTests)("screenshots", () => {
   it("captures the list, detail and create pages at phone and desktop widths", async () => {
-    const eventIds = await seedEvents(server.url);
+    const eventIds = await seedEvents(server.baseUrl);
     for (const [name, viewport] of [
       ["phone", phone],
       ["desktop", desktop],

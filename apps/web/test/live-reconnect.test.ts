@@ -1,16 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { WatchEventResponse } from "@grouppe/api";
 import { CreateEventRequestSchema } from "@grouppe/api";
+import { createTestDataDir, startTestServer, type TestServer } from "@grouppe/server/testing";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApiClients } from "../src/lib/api/api-clients.js";
 import { followStream, type StreamStatus } from "../src/lib/api/follow-stream.js";
 import { createSession, storedSessionFrom } from "../src/lib/api/session.svelte.js";
 import type { TransportKind } from "../src/lib/api/transport-kind.js";
-import { type RunningServer, startGrouppeServer } from "./support/grouppe-server.js";
+import { quietServer } from "./support/quiet-server.js";
 import { defaultBuildDir } from "./support/web-build.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -19,25 +19,19 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Resolves once `check` holds, polling every 20 ms for at most `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe.each<TransportKind>(["connect", "grpc-web"])("WatchEvent over %s", (transport) => {
   it("reconnects with backoff when the server restarts, and keeps delivering changes", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "grouppe-web-reconnect-"));
+    const dataDir = await createTestDataDir("grouppe-web-reconnect-");
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    let server: RunningServer = await startGrouppeServer({ webDir: defaultBuildDir, dataDir });
+    let server: TestServer = await startTestServer(
+      { ...quietServer, GROUPPE_WEB_DIR: defaultBuildDir },
+      { dataDir },
+    );
     cleanups.push(() => server.close());
     const port = server.port;
 
     const session = createSession(undefined);
-    const api = createApiClients({ baseUrl: server.url, transportKind: transport, session });
+    const api = createApiClients({ baseUrl: server.baseUrl, transportKind: transport, session });
     const signedUp = await api.auth.signUp({
       displayName: `Rita ${transport}`,
       email: `rita.${transport}.${Date.now()}@example.com`,
@@ -73,22 +67,24 @@ describe.each<TransportKind>(["connect", "grpc-web"])("WatchEvent over %s", (tra
         if (change.case === "attendance") attendees = change.value.attendeeCount;
       },
     });
-    await until(() => changes.includes("snapshot"), "the first snapshot");
+    await eventually(() => changes.includes("snapshot"), { what: "the first snapshot" });
 
     // The server goes away: its streams end with UNAVAILABLE and the follower starts retrying.
     await server.close();
-    await until(() => statuses.includes("reconnecting"), "reconnecting");
+    await eventually(() => statuses.includes("reconnecting"), { what: "reconnecting" });
     const snapshotsBefore = changes.filter((c) => c === "snapshot").length;
-    server = await startGrouppeServer({ webDir: defaultBuildDir, dataDir, port });
-    await until(
-      () => changes.filter((c) => c === "snapshot").length > snapshotsBefore,
-      "a snapshot from the restarted server",
+    server = await startTestServer(
+      { ...quietServer, GROUPPE_WEB_DIR: defaultBuildDir },
+      { dataDir, port },
     );
+    await eventually(() => changes.filter((c) => c === "snapshot").length > snapshotsBefore, {
+      what: "a snapshot from the restarted server",
+    });
     expect(statuses.at(-1)).toBe("live");
 
     // Changes after the restart reach the same follower.
     await api.events.joinEvent({ eventId: id });
-    await until(() => attendees === 1, "the attendance change");
+    await eventually(() => attendees === 1, { what: "the attendance change" });
 
     stop.abort();
     await following;

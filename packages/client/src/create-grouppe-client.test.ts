@@ -10,8 +10,8 @@ import {
   EventService,
 } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
+import { createTestPki, type TestPki } from "@grouppe/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestPki, type TestPki } from "../test/test-pki.js";
 import { startTestServer } from "../test/test-server.js";
 import {
   createGrouppeClient,

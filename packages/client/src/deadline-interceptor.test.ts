@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import { EventService } from "@grouppe/api";
+import { eventually } from "@grouppe/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, waitFor } from "../test/test-server.js";
+import { startTestServer, type TestServer } from "../test/test-server.js";
 import { createGrouppeClient, type GrouppeClient } from "./create-grouppe-client.js";
 
 const eventId = "0190a6f4-7c1e-7b8a-9c3d-2e4f5a6b7c8d";
@@ -70,7 +71,7 @@ describe("deadline interceptor", () => {
     expect(seen[0]?.timeoutMs).toBeGreaterThan(0);
     expect(seen[0]?.timeoutMs).toBeLessThanOrEqual(1_000);
     // The server stops working on the call once its deadline passes.
-    await waitFor(() => seen[0]?.aborted === true, "the server abandoned the call");
+    await eventually(() => seen[0]?.aborted === true, { what: "the server abandoned the call" });
   });
 
   it("lets a call set its own deadline, longer or shorter", async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { TestIdentity } from "./test-pki.js";
+import type { TestIdentity } from "@grouppe/testkit";
 
 /** Makes the server require a client certificate signed by `ca` (mTLS). */
 export interface TestServerTls extends TestIdentity {
@@ -94,17 +94,4 @@ export async function startTestServer(
       await listen(port);
     },
   };
-}
-
-/** Polls `condition` every 10 ms until it holds, failing after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const giveUpAt = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -7,6 +7,10 @@ import { contentSecurityPolicyFor } from "./content-security-policy.js";
 /** The page SvelteKit's static adapter writes for client-side routes, then the usual index. */
 const fallbackPages = ["200.html", "index.html"];
 const immutableAssets = "/_app/immutable/";
+/** The copies the web build writes beside each text file (apps/web/scripts/precompress.mjs). */
+const precompressed = /\.(?:br|gz)$/;
+/** Requests for files (the app's own, or anything with an extension): never a page. */
+const assetPath = /^\/_app\/|\.[A-Za-z0-9]+$/;
 /**
  * Paths that belong to the API, never to the web app: `/<package>.<Service>/<Method>` for RPCs
  * and the operational endpoints.
@@ -23,30 +27,42 @@ const pageHeaders = {
   "cache-control": "no-cache",
 } as const;
 
-/** Computes each page's policy once per version of the file (by size and mtime). */
+/** Computes each page's policy once per version of the file sent (by size and mtime). */
 class PolicyCache {
   private readonly policies = new Map<string, { version: string; policy: string }>();
 
-  policyFor(path: string, stat: { size: number; mtimeMs: number }): string {
+  /** `sentPath` is the file sent: `page` itself or its compressed copy, whose `stat` this is. */
+  policyFor(page: string, sentPath: string, stat: { size: number; mtimeMs: number }): string {
     const version = `${stat.size}:${stat.mtimeMs}`;
-    const cached = this.policies.get(path);
+    const cached = this.policies.get(sentPath);
     if (cached?.version === version) return cached.policy;
-    const policy = contentSecurityPolicyFor(readFileSync(path, "utf8"));
-    this.policies.set(path, { version, policy });
+    const policy = contentSecurityPolicyFor(readFileSync(page, "utf8"));
+    this.policies.set(sentPath, { version, policy });
     return policy;
   }
 }
 
-function wantsPage(request: FastifyRequest): boolean {
+/** Whether an unknown path could be one of the app's client-side routes. */
+function mayBeRoute(request: FastifyRequest): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
-  if (apiPath.test(request.url)) return false;
-  return request.headers.accept?.includes("text/html") ?? false;
+  const path = request.url.split("?", 1)[0] ?? "";
+  return !apiPath.test(path) && !assetPath.test(path);
 }
 
 /**
- * Serves the built web app from `webDir` when it exists: files as they are, the SPA fallback
- * page for client-side routes, hashed assets cached for a year, pages revalidated every time
- * and sent with a strict Content-Security-Policy. Anything else unknown is a JSON 404.
+ * Browsers ask for HTML, curl and most tools for anything (`* / *`, or no Accept at all): both
+ * get the app. Only a client that asks for JSON and not for HTML gets the JSON 404.
+ */
+function wantsPage(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? "";
+  return accept.includes("text/html") || !accept.includes("json");
+}
+
+/**
+ * Serves the built web app from `webDir` when it exists: files as they are, or their brotli or
+ * gzip copy made at build time when the client accepts one; the SPA fallback page for
+ * client-side routes; hashed assets cached for a year, pages revalidated every time and sent
+ * with a strict Content-Security-Policy. Anything else unknown is a JSON 404.
  */
 export async function registerWebApp(app: FastifyInstance, webDir: string): Promise<void> {
   const fallback = existsSync(webDir)
@@ -61,11 +77,14 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
       redirect: false,
       cacheControl: false,
       dotfiles: "ignore",
-      setHeaders(reply, path, stat) {
+      preCompressed: true,
+      setHeaders(reply, sentPath, stat) {
+        // The policy is read from the page itself, not from its compressed copy.
+        const path = sentPath.replace(precompressed, "");
         reply.header("x-content-type-options", "nosniff");
         if (path.endsWith(".html")) {
           for (const [name, value] of Object.entries(pageHeaders)) reply.header(name, value);
-          reply.header("content-security-policy", policies.policyFor(path, stat));
+          reply.header("content-security-policy", policies.policyFor(path, sentPath, stat));
         } else if (path.includes(immutableAssets)) {
           reply.header("cache-control", "public, max-age=31536000, immutable");
         } else {
@@ -76,12 +95,12 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
   }
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    if (
-      fallback !== undefined &&
-      wantsPage(request) &&
-      statSync(join(webDir, fallback), { throwIfNoEntry: false })
-    ) {
-      return reply.sendFile(fallback);
+    if (fallback !== undefined && mayBeRoute(request)) {
+      // The same URL is a page or a JSON 404 depending on Accept.
+      reply.header("vary", "accept");
+      if (wantsPage(request) && statSync(join(webDir, fallback), { throwIfNoEntry: false })) {
+        return reply.sendFile(fallback);
+      }
     }
     return reply.code(404).send({
       error: "Not Found",

@@ -1,5 +1,4 @@
 import { Writable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CallOptions,
   type Client,
@@ -10,6 +9,7 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { EventService, type WatchEventResponse, type WatchEventsResponse } from "@grouppe/api";
+import { eventually, nextMessage } from "@grouppe/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../config.js";
@@ -145,20 +145,7 @@ function withCancel(harness: Harness, options: CallOptions): CallOptions {
   return { ...options, signal: AbortSignal.any(signals) };
 }
 
-/** The next message of a stream, failing clearly instead of hanging. */
-async function next<T>(iterator: AsyncIterator<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within 10 s`)), 10_000);
-  });
-  try {
-    const result = await Promise.race([iterator.next(), timeout]);
-    if (result.done) throw new Error(`stream ended while waiting for ${what}`);
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const next = <T>(iterator: AsyncIterator<T>, what: string) => nextMessage(iterator, { what });
 
 /** The error a stream ends with, failing clearly when it yields or hangs instead. */
 async function failure<T>(iterator: AsyncIterator<T>, what: string): Promise<ConnectError> {
@@ -181,12 +168,6 @@ function watch(
 
 function watchAll(harness: Harness, options: CallOptions = {}): AsyncIterator<WatchEventsResponse> {
   return harness.client.watchEvents({}, withCancel(harness, options))[Symbol.asyncIterator]();
-}
-
-/** Waits (bounded) until `condition` holds. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
-  if (!condition()) throw new Error(`${what} did not happen within 5 s`);
 }
 
 describe("WatchEvent", () => {
@@ -241,7 +222,7 @@ describe("WatchEvent", () => {
         value: { eventId: event.id },
       });
       await expect(stream.next()).resolves.toMatchObject({ done: true });
-      await eventually(() => harness.live.watcherCount() === 0, "releasing the watcher");
+      await eventually(() => harness.live.watcherCount() === 0, { what: "releasing the watcher" });
     } finally {
       await harness.close();
     }
@@ -413,7 +394,9 @@ describe("WatchEvent", () => {
         const seen = await next(reader, `update ${i}`);
         expect(seen.change.value).toMatchObject({ title: `Title ${i}` });
       }
-      await eventually(() => harness.live.watcherCount() === 1, "freeing the cut watcher's slot");
+      await eventually(() => harness.live.watcherCount() === 1, {
+        what: "freeing the cut watcher's slot",
+      });
       const received: string[] = [];
       const cut = await (async () => {
         for (let i = 0; i < 30; i++) {
@@ -478,11 +461,15 @@ describe("watcher limits", () => {
       expect(anonymous.code).toBe(Code.ResourceExhausted);
 
       leaving.abort();
-      await eventually(() => harness.live.watcherCount() === 2, "releasing the cancelled watcher");
+      await eventually(() => harness.live.watcherCount() === 2, {
+        what: "releasing the cancelled watcher",
+      });
       const again = watch(harness, event.id, alice);
       expect((await next(again, "snapshot")).change.case).toBe("snapshot");
       harness.cancelAll();
-      await eventually(() => harness.live.watcherCount() === 0, "releasing every watcher");
+      await eventually(() => harness.live.watcherCount() === 0, {
+        what: "releasing every watcher",
+      });
     } finally {
       await harness.close();
     }
@@ -561,7 +548,9 @@ describe("shutdown", () => {
         expect(ended.rawMessage).toBe("server is shutting down");
       }
       expect((await failure(watch(harness, event.id), "refusal")).code).toBe(Code.Unavailable);
-      await eventually(() => harness.live.watcherCount() === 0, "releasing every watcher");
+      await eventually(() => harness.live.watcherCount() === 0, {
+        what: "releasing every watcher",
+      });
     } finally {
       await harness.close();
     }

@@ -1,3 +1,4 @@
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheEventReads } from "./cached-event-store.js";
 import { createStores } from "./create-stores.js";
@@ -65,14 +66,6 @@ function countingStore(inner: EventStore) {
   return { store, counter };
 }
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("condition not met within 2 s");
-}
-
 describe("cacheEventReads", () => {
   it("answers repeated anonymous reads from memory, and viewer reads from the database", async () => {
     const { store, counter } = countingStore(stores.events);
@@ -113,7 +106,9 @@ describe("cacheEventReads", () => {
     await cached.get(event.id);
     // Written around the cache, as another server process would.
     await stores.events.update(event.id, { title: "Changed elsewhere" });
-    await until(async () => (await cached.get(event.id))?.title === "Changed elsewhere");
+    await eventually(async () => (await cached.get(event.id))?.title === "Changed elsewhere", {
+      what: "the change made elsewhere",
+    });
     await cached.close();
   });
 
@@ -123,7 +118,7 @@ describe("cacheEventReads", () => {
     const { event } = await stores.events.create({ organizerId, details: details("Racing") });
     const release = counter.hold();
     const slowRead = cached.get(event.id);
-    await until(async () => counter.reads === 1);
+    await eventually(() => counter.reads === 1, { what: "one read of the store" });
     await cached.update(event.id, { title: "Won the race" });
     release();
     const stale: EventRecord | undefined = await slowRead;

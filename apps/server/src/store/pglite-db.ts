@@ -1,75 +1,31 @@
-import { mkdir } from "node:fs/promises";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { checkChannelName } from "./channel-name.js";
-import type { Db, Queryable, Unlisten } from "./db.js";
-import { PgliteStatements } from "./pglite-statements.js";
+import type { Db } from "./db.js";
+import { PgliteDb } from "./pglite-adapter.js";
+import { copyPgliteTemplate, loadPgliteTemplate } from "./pglite-template.js";
+import { holdsDatabase, inMemory, startPglite } from "./start-pglite.js";
 
-const inMemory = "memory://";
+export interface OpenPgliteDbOptions {
+  /**
+   * How a database that does not exist yet starts: as a copy of the migrated template (the
+   * default, see {@link ensurePgliteTemplate}), or, with `false`, from initdb with no schema.
+   */
+  template?: boolean;
+}
 
 /**
  * Opens an embedded PGlite database. `dataDir` is a directory (created when missing) or
- * `memory://` for a database that lives only as long as the process.
+ * `memory://` for a database that lives only as long as the process. A new database starts as
+ * a copy of the migrated template, so {@link migrate} then has nothing left to do.
  */
-export async function openPgliteDb(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith(inMemory)) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  return new PgliteDb(pglite);
-}
-
-function queryableOf(
-  target: PGlite | Transaction,
-  statements: PgliteStatements,
-  inTransaction: boolean,
-): Queryable {
-  return {
-    async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-      if (statements.handles(sql, params)) return statements.run<Row>(sql, params, inTransaction);
-      const result = await target.query<Row>(sql, params as unknown[]);
-      return result.rows;
-    },
-  };
-}
-
-/**
- * PGlite is one connection: it runs queries one at a time and makes transactions wait for each
- * other, so row locks never contend, yet the same SQL stays correct on PostgreSQL.
- */
-class PgliteDb implements Db {
-  readonly kind = "pglite";
-  readonly #pglite: PGlite;
-  readonly #statements: PgliteStatements;
-  readonly #outside: Queryable;
-
-  constructor(pglite: PGlite) {
-    this.#pglite = pglite;
-    this.#statements = new PgliteStatements(pglite);
-    this.#outside = queryableOf(pglite, this.#statements, false);
+export async function openPgliteDb(
+  dataDir: string,
+  options: OpenPgliteDbOptions = {},
+): Promise<Db> {
+  if (options.template === false || holdsDatabase(dataDir)) {
+    return new PgliteDb(await startPglite(dataDir));
   }
-
-  query<Row extends object = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<Row[]> {
-    return this.#outside.query<Row>(sql, params);
+  if (dataDir.startsWith(inMemory)) {
+    return new PgliteDb(await startPglite(dataDir, await loadPgliteTemplate()));
   }
-
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#pglite.transaction((tx) => work(queryableOf(tx, this.#statements, true)));
-  }
-
-  async listen(channel: string, onMessage: (payload: string) => void): Promise<Unlisten> {
-    checkChannelName(channel);
-    // A private callback per subscription, so unlistening one leaves the others subscribed.
-    const deliver = (payload: string) => onMessage(payload);
-    const unlisten = await this.#pglite.listen(channel, deliver);
-    return () => unlisten();
-  }
-
-  async ping(): Promise<void> {
-    await this.#pglite.query("SELECT 1");
-  }
-
-  async close(): Promise<void> {
-    if (!this.#pglite.closed) await this.#pglite.close();
-  }
+  await copyPgliteTemplate(dataDir);
+  return new PgliteDb(await startPglite(dataDir));
 }

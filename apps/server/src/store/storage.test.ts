@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTestDatabase, eventually, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresAvailable } from "../../test/support/postgres.js";
 import { DomainError, type DomainReason } from "../domain/domain-error.js";
 import type { Db } from "./db.js";
 import {
@@ -59,17 +59,6 @@ const engines: Engine[] = [
     },
   },
 ];
-
-/** Polls `check` every 10 ms until it returns a value other than undefined, for at most `ms`. */
-async function eventually<T>(check: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function domainReason(
   work: Promise<unknown>,
@@ -147,10 +136,9 @@ for (const engine of engines) {
 
     /** Waits for the notice of `eventId` at version `v`, proving everything sent before it arrived. */
     function noticeAt(eventId: string, v: number): Promise<ChangeNotice> {
-      return eventually(
-        () => notices.find((n) => n.e === eventId && n.v === v),
-        `notice v${v} of ${eventId}`,
-      );
+      return eventually(() => notices.find((n) => n.e === eventId && n.v === v) ?? false, {
+        what: `notice v${v} of ${eventId}`,
+      });
     }
 
     /** Rows actually in rsvps, to hold the counts on the event row against. */
@@ -246,17 +234,15 @@ for (const engine of engines) {
             // Sent on another connection and committed at once: once it arrives, anything the
             // open transaction had leaked would have arrived too.
             await db.query("SELECT pg_notify('grouppe_test_commit', 'outside')");
-            await eventually(
-              () => (received.includes("outside") ? true : undefined),
-              "the outside notice",
-            );
+            await eventually(() => (received.includes("outside") ? true : false), {
+              what: "the outside notice",
+            });
           }
           expect(received).not.toContain("committed");
         });
-        await eventually(
-          () => (received.includes("committed") ? true : undefined),
-          "the committed notice",
-        );
+        await eventually(() => (received.includes("committed") ? true : false), {
+          what: "the committed notice",
+        });
 
         await expect(
           db.transaction(async (tx) => {
@@ -267,7 +253,9 @@ for (const engine of engines) {
         // Notifications arrive in commit order, so once the marker is here the rolled-back one
         // would be too.
         await db.query("SELECT pg_notify('grouppe_test_commit', 'marker')");
-        await eventually(() => (received.includes("marker") ? true : undefined), "the marker");
+        await eventually(() => (received.includes("marker") ? true : false), {
+          what: "the marker",
+        });
         expect(received).not.toContain("rolled back");
         await unlisten();
       });
@@ -278,16 +266,14 @@ for (const engine of engines) {
         const stopFirst = await db.listen("grouppe_test_two", (payload) => first.push(payload));
         const stopSecond = await db.listen("grouppe_test_two", (payload) => second.push(payload));
         await db.query("SELECT pg_notify('grouppe_test_two', 'both')");
-        await eventually(
-          () => (first.length && second.length ? true : undefined),
-          "both subscribers",
-        );
+        await eventually(() => (first.length && second.length ? true : false), {
+          what: "both subscribers",
+        });
         await stopFirst();
         await db.query("SELECT pg_notify('grouppe_test_two', 'second only')");
-        await eventually(
-          () => (second.includes("second only") ? true : undefined),
-          "the second subscriber",
-        );
+        await eventually(() => (second.includes("second only") ? true : false), {
+          what: "the second subscriber",
+        });
         expect(first).toEqual(["both"]);
         await stopSecond();
       });
@@ -1037,10 +1023,9 @@ for (const engine of engines) {
             );
             expect(terminated?.ok).toBe(true);
             // Every subscription hears that messages may have been lost.
-            await eventually(
-              () => (reconnects === 2 * round ? true : undefined),
-              `onReconnect of both subscriptions, round ${round}`,
-            );
+            await eventually(() => (reconnects === 2 * round ? true : false), {
+              what: `onReconnect of both subscriptions, round ${round}`,
+            });
             await db.query(
               "SELECT pg_notify('grouppe_test_a', $1), pg_notify('grouppe_test_b', $1)",
               [`after ${round}`],
@@ -1049,8 +1034,8 @@ for (const engine of engines) {
               () =>
                 received.includes(`a:after ${round}`) && received.includes(`b:after ${round}`)
                   ? true
-                  : undefined,
-              `notices after reconnecting, round ${round}`,
+                  : false,
+              { what: `notices after reconnecting, round ${round}` },
             );
             const now = await listeners();
             expect(now).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
+import { eventually } from "@grouppe/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   createClientCertificate,
@@ -93,9 +94,9 @@ async function handshake(options: {
       );
     });
     // The server's side of a refused handshake may be reported just after the client's.
-    for (let attempt = 0; seen.length === 0 && attempt < 100; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually(() => seen.length > 0, { what: "the server's side of the handshake" }).catch(
+      () => undefined,
+    );
     return { server: seen[0] ?? { authorized: false, refused: "nothing seen" }, client };
   } finally {
     await new Promise((resolve) => server.close(resolve));

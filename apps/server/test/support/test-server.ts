@@ -1,85 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { createServer, type GrouppeServer } from "../../src/server.js";
-
-/** A grouppe server started for one test file, on a free port and a fresh data directory. */
-export interface TestServer {
-  /** http://127.0.0.1:PORT, or https://localhost:PORT with TLS. */
-  baseUrl: string;
-  port: number;
-  dataDir: string;
-  /** Every log line the server wrote, in order. */
-  logs: string[];
-  server: GrouppeServer;
-  close(): Promise<void>;
-}
-
-export interface TestServerOptions {
-  /** PEM strings; written to files and named through the GROUPPE_TLS_* variables. */
-  tls?: { cert: string; key: string; clientCa?: string };
-}
-
-/**
- * Starts the real server in this process, configured exactly as `main.ts` configures it (from
- * environment variables), with `env` on top of test defaults: port 0, loopback, the embedded
- * database in a temporary directory, and generous rate limits unless a test sets its own.
- */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  options: TestServerOptions = {},
-): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), "grouppe-test-"));
-  const tlsEnv: Record<string, string> = {};
-  if (options.tls) {
-    const files = {
-      GROUPPE_TLS_CERT: options.tls.cert,
-      GROUPPE_TLS_KEY: options.tls.key,
-      GROUPPE_CLIENT_CA: options.tls.clientCa,
-    };
-    for (const [name, pem] of Object.entries(files)) {
-      if (pem === undefined) continue;
-      const path = join(dataDir, `${name.toLowerCase()}.pem`);
-      await writeFile(path, pem, { mode: 0o600 });
-      tlsEnv[name] = path;
-    }
-  }
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "info",
-    GROUPPE_DATA_DIR: dataDir,
-    GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
-    GROUPPE_RATE_LIMIT_USER: "100000",
-    GROUPPE_RATE_LIMIT_IP: "100000",
-    GROUPPE_RATE_LIMIT_AUTH: "100000",
-    GROUPPE_SHUTDOWN_GRACE_MS: "2000",
-    ...tlsEnv,
-    ...env,
-  });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line !== "") logs.push(line);
-      done();
-    },
-  });
-  const server = await createServer(config, { logger: createLogger(config, sink) });
-  const baseUrl = options.tls
-    ? `https://localhost:${server.port}`
-    : `http://127.0.0.1:${server.port}`;
-  return {
-    baseUrl,
-    port: server.port,
-    dataDir,
-    logs,
-    server,
-    async close() {
-      await server.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+export {
+  createTestDataDir,
+  type ServerProcess,
+  serverMain,
+  startServerProcess,
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from "../../src/testing/index.js";

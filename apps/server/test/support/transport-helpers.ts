@@ -128,20 +128,6 @@ export class GrpcJsHealthClient {
   }
 }
 
-/** Resolves when `predicate` holds, checking every 20 ms; rejects after `timeoutMs`. */
-export async function eventually(
-  predicate: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * A TCP proxy on 127.0.0.1 that delays every byte by `delayMs` in both directions, keeping
  * order: a network with a round trip, on loopback. Resolves with its port and a close().

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
-/** The server tests use unless GROUPPE_TEST_DATABASE_URL names another. */
+/** The database tests use unless GROUPPE_TEST_DATABASE_URL names another. */
 const defaultUrl = "postgres://postgres@127.0.0.1:5432/test";
 
 let availability: Promise<{ url: string } | { skip: string }> | undefined;

@@ -1,0 +1,5 @@
+export { chromiumAvailable, chromiumPath, launchChromium } from "./chromium.js";
+export { type EventuallyOptions, eventually } from "./eventually.js";
+export { nextMessage } from "./next-message.js";
+export { createTestDatabase, postgresAvailable } from "./postgres.js";
+export { createTestPki, type TestIdentity, type TestPki } from "./test-pki.js";
