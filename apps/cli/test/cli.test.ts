@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGrouppeClient, type GrouppeClient } from "@grouppe/client";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateFiles, tlsEnv, writeCertificates } from "./support/certificates.js";
-import { runCli, spawnCli, startCli, waitFor } from "./support/run-cli.js";
+import { runCli, spawnCli, startCli } from "./support/run-cli.js";
 import { repoRoot, type ServerProcess, startServerProcess } from "./support/server-process.js";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.js";
 
@@ -159,12 +160,12 @@ describe("grouppe commands", () => {
     const { id } = JSON.parse(created.stdout) as { id: string };
 
     const watch = startCli(["watch", id], env);
-    await waitFor(() => watch.stdout.includes("now "), "watch printed the snapshot");
+    await eventually(() => watch.stdout.includes("now "), { what: "watch printed the snapshot" });
     expect(watch.stdout).toContain("Svelte meetup: seats 0/30");
 
     const join = await runCli(["join", id], as(bob));
     expect(join).toMatchObject({ code: 0, stdout: "You are attending; seats 1/30.\n" });
-    await waitFor(() => watch.stdout.includes("rsvp "), "watch printed the join");
+    await eventually(() => watch.stdout.includes("rsvp "), { what: "watch printed the join" });
     expect(watch.stdout).toMatch(/rsvp\s+1 attending, 0 on the waitlist/);
 
     const attendees = await runCli(["attendees", id, "--json"], env);
@@ -174,7 +175,9 @@ describe("grouppe commands", () => {
       ],
     });
     expect((await runCli(["leave", id], as(bob))).code).toBe(0);
-    await waitFor(() => /rsvp\s+0 attending/.test(watch.stdout), "watch printed the leave");
+    await eventually(() => /rsvp\s+0 attending/.test(watch.stdout), {
+      what: "watch printed the leave",
+    });
 
     // Ctrl-C ends watching; that is how it is meant to end.
     expect((await watch.interrupt()).code).toBe(0);

@@ -14,9 +14,9 @@ import {
   type GrouppeClientOptions,
   type RetryEvent,
 } from "@grouppe/client";
+import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateFiles, tlsEnv, writeCertificates } from "./support/certificates.js";
-import { waitFor } from "./support/run-cli.js";
 import { type ServerProcess, startServerProcess } from "./support/server-process.js";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.js";
 
@@ -149,7 +149,7 @@ describe("@grouppe/client against real server processes", () => {
       done++;
       // A quarter of the way in, a graceful restart (SIGTERM, then a new process).
       if (done === 250) {
-        restarted = server.stop("SIGTERM").then(() => server.start());
+        restarted = server.stop().then(() => server.start());
         // Awaited below; a failed start must not also surface as unhandled meanwhile.
         restarted.catch(() => undefined);
       }
@@ -202,9 +202,9 @@ describe("@grouppe/client against real server processes", () => {
     expect(Date.now() - startedAt).toBeLessThan(2_500);
 
     // The server ended the call itself, and nothing of the rows it had received was written.
-    await waitFor(
+    await eventually(
       () => first.logs.some((entry) => entry.rpc === "grouppe.v1.EventService/ImportEvents"),
-      "the server logged the end of the import",
+      { what: "the server logged the end of the import" },
     );
     const ended = first.logs.find((entry) => entry.rpc === "grouppe.v1.EventService/ImportEvents");
     expect(ended?.code).toMatch(/^(DeadlineExceeded|Canceled)$/);

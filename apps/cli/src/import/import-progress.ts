@@ -39,19 +39,24 @@ export function createImportProgress(output: TextOutput, totalBytes: number): Im
     };
   }
   let lastAt = startedAt;
+  let last = { bytes: 0, rows: 0 };
+  const write = (bytes: number, rows: number) => {
+    const now = performance.now();
+    lastAt = now;
+    const fraction = totalBytes > 0 ? Math.min(1, bytes / totalBytes) : 0;
+    const speed = rate(rows, startedAt);
+    const etaSeconds =
+      fraction > 0 ? Math.round(((now - startedAt) / 1000) * ((1 - fraction) / fraction)) : 0;
+    output.write(
+      `importing: ${rows} rows, ${Math.floor(fraction * 100)}% of the file, ${speed} rows/s, ETA ${etaSeconds} s\n`,
+    );
+  };
   return {
     update(bytes, rows) {
-      const now = performance.now();
-      if (now - lastAt < plainEveryMs) return;
-      lastAt = now;
-      const fraction = totalBytes > 0 ? Math.min(1, bytes / totalBytes) : 0;
-      const speed = rate(rows, startedAt);
-      const etaSeconds =
-        fraction > 0 ? Math.round(((now - startedAt) / 1000) * ((1 - fraction) / fraction)) : 0;
-      output.write(
-        `importing: ${rows} rows, ${Math.floor(fraction * 100)}% of the file, ${speed} rows/s, ETA ${etaSeconds} s\n`,
-      );
+      last = { bytes, rows };
+      if (performance.now() - lastAt >= plainEveryMs) write(bytes, rows);
     },
-    stop() {},
+    // A last line with where the reading ended, however short the import was.
+    stop: () => write(last.bytes, last.rows),
   };
 }

@@ -1,23 +1,21 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { rm } from "node:fs/promises";
+import { createTestDataDir, startServerProcess as spawnServer } from "@grouppe/server/testing";
 
 /** The repository root. */
 export const repoRoot = new URL("../../../../", import.meta.url).pathname;
-const serverMain = join(repoRoot, "apps/server/dist/main.js");
 
-/** A real `grouppe-server` process (the built `node apps/server/dist/main.js`). */
+/**
+ * A real `grouppe-server` process (`node apps/server/dist/main.js`, started by the server's own
+ * test fixture) that keeps its port and data directory across restarts.
+ */
 export interface ServerProcess {
   /** http://127.0.0.1:PORT, or https://localhost:PORT with TLS. */
   readonly address: string;
   readonly port: number;
   /** Every JSON log line the current process wrote. */
   readonly logs: Record<string, unknown>[];
-  readonly running: boolean;
-  /** Ends the process with SIGTERM (graceful) or SIGKILL and waits for it to exit. */
-  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** SIGTERM (a graceful stop); waits until the process has exited. */
+  stop(): Promise<void>;
   /** Starts the process again on the same port and data directory. */
   start(): Promise<void>;
   /** Stops the process and deletes its data directory. */
@@ -25,7 +23,7 @@ export interface ServerProcess {
 }
 
 export interface ServerProcessOptions {
-  /** Environment on top of the test defaults (GROUPPE_TLS_CERT, … for TLS). */
+  /** Environment on top of the fixture's defaults (DATABASE_URL, GROUPPE_TLS_CERT, …). */
   env?: Record<string, string>;
   /** Listen on this port (default: a free one, kept across restarts). */
   port?: number;
@@ -33,68 +31,29 @@ export interface ServerProcessOptions {
   tls?: boolean;
 }
 
-/**
- * Spawns the built server with an embedded database in a fresh directory and waits until it
- * logs that it listens. Its port stays the same across `stop()` and `start()`.
- */
 export async function startServerProcess(
   options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), "grouppe-cli-test-"));
+  const dataDir = await createTestDataDir("grouppe-cli-");
   let port = options.port ?? 0;
-  let child: ChildProcess | undefined;
-  let logs: Record<string, unknown>[] = [];
-
-  async function start(): Promise<void> {
-    logs = [];
-    const spawned = spawn(process.execPath, [serverMain], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        GROUPPE_DATA_DIR: dataDir,
-        GROUPPE_WEB_DIR: join(dataDir, "no-web-app"),
-        GROUPPE_RATE_LIMIT_USER: "1000000",
-        GROUPPE_RATE_LIMIT_IP: "1000000",
-        GROUPPE_RATE_LIMIT_AUTH: "100000",
+  let current: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  const start = async () => {
+    current = await spawnServer(
+      {
         GROUPPE_RATE_LIMIT_SERVICE: "1000000",
         GROUPPE_SHUTDOWN_GRACE_MS: "1000",
         ...options.env,
+        PORT: String(port),
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child = spawned;
-    const stderr: string[] = [];
-    spawned.stderr?.on("data", (chunk) => stderr.push(String(chunk)));
-    const started = new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: spawned.stdout as NodeJS.ReadableStream });
-      lines.on("line", (line) => {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          return;
-        }
-        logs.push(entry);
-        if (entry.msg === "grouppe started") resolve(Number(new URL(String(entry.url)).port));
-      });
-      spawned.once("exit", (code) =>
-        reject(new Error(`the server exited with ${code} before listening: ${stderr.join("")}`)),
-      );
-    });
-    port = await started;
-  }
-
-  async function stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
-    const running = child;
-    child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once("exit", resolve));
-    running.kill(signal);
-    await exited;
-  }
-
+      { dataDir },
+    );
+    port = current.port;
+  };
+  const stop = async () => {
+    const running = current;
+    current = undefined;
+    await running?.stop();
+  };
   await start();
   return {
     get address() {
@@ -104,10 +63,7 @@ export async function startServerProcess(
       return port;
     },
     get logs() {
-      return logs;
-    },
-    get running() {
-      return child !== undefined && child.exitCode === null;
+      return current?.logs ?? [];
     },
     stop,
     start,
