@@ -108,6 +108,21 @@ describe("grouppe commands", () => {
     expect(whoami.code).toBe(0);
     expect(JSON.parse(whoami.stdout)).toMatchObject({ id: ada.id, email: "ada@example.com" });
 
+    // An access token about to expire is refreshed, and the rotated session saved again.
+    const saved = JSON.parse(await readFile(file, "utf8"));
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...saved,
+        accessTokenExpireTime: new Date(Date.now() - 1_000).toISOString(),
+      }),
+    );
+    expect((await runCli(["whoami"], env)).stdout).toContain("ada@example.com");
+    const refreshed = JSON.parse(await readFile(file, "utf8"));
+    expect(refreshed.refreshToken).not.toBe(saved.refreshToken);
+    expect(Date.parse(refreshed.accessTokenExpireTime)).toBeGreaterThan(Date.now());
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
     expect((await runCli(["logout"], env)).stdout).toBe("Signed out.\n");
     await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
     const signedOut = await runCli(["whoami"], env);
