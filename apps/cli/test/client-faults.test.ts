@@ -134,7 +134,10 @@ describe("@grouppe/client against real server processes", () => {
     const sdk = client({
       addresses: [server.address],
       retry: {
-        maxAttempts: 50,
+        // Enough attempts and time to outlast a slow start on a loaded machine; the deadline
+        // of each read is the bound that matters.
+        maxAttempts: 200,
+        maxElapsedMs: 20_000,
         initialBackoffMs: 20,
         maxBackoffMs: 250,
         onRetry: (event) => retries.push(event),
