@@ -14,6 +14,7 @@ export const benchParts = [
   "idle",
   "startup",
   "profile",
+  "import",
 ] as const;
 
 /** One part of a run. */
@@ -37,6 +38,8 @@ export interface BenchOptions {
   writers: number;
   /** Only these unary cases, as "Method:protocol" (`--cases`); all when unset. */
   cases?: Set<string>;
+  /** Rows of the generated CSV file the import part imports. */
+  importRows: number;
   /** Fewer cases: one per protocol family, for the smoke test. */
   reducedMatrix: boolean;
 }
@@ -65,6 +68,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         restarts: 5,
         startupIdleMs: 3_000,
         writers: 32,
+        importRows: 10_000,
         reducedMatrix: false,
       };
     case "quick":
@@ -79,6 +83,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         restarts: 2,
         startupIdleMs: 3_000,
         writers: 16,
+        importRows: 10_000,
         reducedMatrix: false,
       };
     case "smoke":
@@ -98,6 +103,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         restarts: 1,
         startupIdleMs: 0,
         writers: 4,
+        importRows: 100,
         reducedMatrix: true,
       };
   }

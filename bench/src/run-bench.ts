@@ -11,6 +11,7 @@ import type { BenchContext } from "./scenarios/bench-context.js";
 import { runCpuProfileScenario } from "./scenarios/cpu-profile-scenario.js";
 import { fullGrouppeCases, runGrouppeSuite } from "./scenarios/grouppe-suite.js";
 import { runIdleConnectionsScenario } from "./scenarios/idle-connections-scenario.js";
+import { runImportScenario } from "./scenarios/import-scenario.js";
 import { runPeerSuite } from "./scenarios/peer-suite.js";
 import { runStartupScenario, startupRow } from "./scenarios/startup-scenario.js";
 import { unaryCases, unarySpec } from "./scenarios/unary-scenario.js";
@@ -49,6 +50,7 @@ export async function runBench(
     fanout: [],
     idleConnections: [],
     startup: [],
+    imports: [],
     notes: [],
   };
   const h2load = await resolveH2load(options.engine);
@@ -84,6 +86,7 @@ export async function runBench(
     "idle",
     "startup",
     "profile",
+    "import",
   ].some((name) => parts.has(name as never));
   if (wantsGrouppe && !grouppeBuilt()) {
     report.notes.push(
@@ -207,6 +210,11 @@ export async function runBench(
     if (parts.has("profile")) {
       await part("CPU profile", async () => {
         report.profile = await runCpuProfileScenario(context, dataDir, eventId);
+      });
+    }
+    if (parts.has("import")) {
+      await part("import", async () => {
+        report.imports.push(...(await runImportScenario(context, options.importRows)));
       });
     }
     await rm(dataDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
+import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverMain, serverRoot } from "../paths.js";
@@ -36,6 +37,10 @@ export interface GrouppeOptions {
   env?: Record<string, string>;
   /** How long start-up may take before it counts as failed. */
   readyTimeoutMs?: number;
+  /** More environment, e.g. GROUPPE_TLS_CERT, GROUPPE_TLS_KEY and GROUPPE_CLIENT_CA. */
+  env?: Record<string, string>;
+  /** With TLS on: the CA of the server certificate; the URL becomes https://localhost. */
+  tlsCa?: Buffer;
 }
 
 /** A running grouppe server. */
@@ -54,9 +59,16 @@ export function grouppeBuilt(): boolean {
   return existsSync(serverMain);
 }
 
-function readyz(url: string): Promise<number> {
+function readyz(url: string, ca?: Buffer): Promise<number> {
   return new Promise((resolve) => {
-    const request = http.get(`${url}/readyz`, { timeout: 1_000 }, (response) => {
+    const get = ca
+      ? (
+          target: string,
+          options: https.RequestOptions,
+          onResponse: (response: http.IncomingMessage) => void,
+        ) => https.get(target, { ...options, ca }, onResponse)
+      : http.get;
+    const request = get(`${url}/readyz`, { timeout: 1_000 }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });
@@ -77,7 +89,7 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
 export async function startGrouppe(options: GrouppeOptions = {}): Promise<RunningGrouppe> {
   if (!grouppeBuilt()) throw new Error(`${serverMain} is missing; build apps/server first`);
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = options.tlsCa ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "grouppe-bench-")));
   const env: NodeJS.ProcessEnv = {
@@ -125,7 +137,7 @@ export async function startGrouppe(options: GrouppeOptions = {}): Promise<Runnin
         `grouppe exited (${child.signalCode ?? child.exitCode}) before it was ready:\n${output}`,
       );
     }
-    if ((await readyz(url)) === 200) break;
+    if ((await readyz(url, options.tlsCa)) === 200) break;
     if (performance.now() > deadline) {
       await stop({ graceMs: 1_000 });
       throw new Error(

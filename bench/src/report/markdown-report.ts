@@ -120,6 +120,23 @@ function startupSection(report: BenchReport): string {
   );
 }
 
+function importSection(report: BenchReport): string {
+  if (report.imports.length === 0) return "Not measured in this run.";
+  return markdownTable(
+    ["Storage", "Kind", "Rows", "Created", "Already present", "Seconds", "Events/s"],
+    report.imports.map((row) => [
+      row.storage,
+      row.kind,
+      row.rows,
+      row.created,
+      row.alreadyPresent,
+      row.seconds.toFixed(2),
+      row.eventsPerSecond,
+    ]),
+    [2, 3, 4, 5, 6],
+  );
+}
+
 function profileSection(report: BenchReport): string {
   const { profile } = report;
   if (!profile) return "Not profiled in this run.";
@@ -172,6 +189,10 @@ export function renderMarkdown(report: BenchReport): string {
     "## Start-up (node dist/main.js to /readyz 200)",
     "",
     startupSection(report),
+    "",
+    "## Bulk import (grouppe import of a 10,000-row CSV over gRPC with mTLS)",
+    "",
+    importSection(report),
     "",
     "## CPU profile of the gRPC unary path",
     "",

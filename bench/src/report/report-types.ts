@@ -74,6 +74,18 @@ export interface StartupRow {
   peakRssMib?: number;
 }
 
+/** `grouppe import` of a generated CSV file, timed from spawning the CLI to its summary. */
+export interface ImportRow {
+  storage: Storage;
+  /** "first import" creates every event; "re-import" finds every key present. */
+  kind: "first import" | "re-import";
+  rows: number;
+  created: number;
+  alreadyPresent: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
 /** One frame of the CPU profile, by self time. */
 export interface ProfileFrame {
   functionName: string;
@@ -122,6 +134,7 @@ export interface BenchReport {
   fanout: FanoutRow[];
   idleConnections: IdleConnectionsRow[];
   startup: StartupRow[];
+  imports: ImportRow[];
   profile?: ProfileSummary;
   ratios: RatioCheck[];
   /** Parts skipped or failed, and why. */

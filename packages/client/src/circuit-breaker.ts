@@ -21,6 +21,19 @@ export interface CircuitBreakerOptions {
    * UNAVAILABLE only: a call's own deadline or a bad request says nothing about the instance.
    */
   failureCodes?: readonly Code[];
+  /**
+   * Called whenever an address's circuit changes state (closed → open → half-open → closed),
+   * for logs and metrics.
+   */
+  onStateChange?: (change: CircuitStateChange) => void;
+}
+
+/** An address's circuit changed state. */
+export interface CircuitStateChange {
+  /** The address as configured. */
+  address: string;
+  /** The state it is in now. */
+  state: CircuitStateName;
 }
 
 /** The state of one address's circuit. */
@@ -60,6 +73,17 @@ export class AddressCircuitBreaker {
     this.#policy.onBreak(() => {
       this.#openedAt = Date.now();
     });
+    const onStateChange = options.onStateChange;
+    if (onStateChange !== undefined) {
+      this.#policy.onStateChange((state) => onStateChange({ address, state: stateNames[state] }));
+    }
+  }
+
+  /** How long until an open circuit lets a trial call through; 0 when it would now. */
+  msUntilAvailable(): number {
+    if (this.isAvailable()) return 0;
+    if (this.#policy.state !== CircuitState.Open) return this.#coolDownMs;
+    return Math.max(0, this.#openedAt + this.#coolDownMs - Date.now());
   }
 
   /** The circuit's state right now. */

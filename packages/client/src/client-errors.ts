@@ -32,14 +32,23 @@ export function isUnsent(error: ConnectError): boolean {
   return unsentErrors.has(error);
 }
 
+const retryAfter = new WeakMap<ConnectError, number>();
+
 /**
  * An error the client raises on purpose to fail fast (every circuit open, client closed):
- * retrying it would only add delay.
+ * retrying it at once would only add delay. `retryAfterMs` says when trying again makes sense
+ * (an open circuit's cool-down); a call whose deadline lasts that long waits and tries again.
  */
-export function finalError(message: string, code: Code): ConnectError {
+export function finalError(message: string, code: Code, retryAfterMs?: number): ConnectError {
   const error = new ConnectError(message, code);
   finalErrors.add(error);
+  if (retryAfterMs !== undefined) retryAfter.set(error, retryAfterMs);
   return error;
+}
+
+/** When a final error may be tried again, if ever. */
+export function finalRetryAfterMs(error: ConnectError): number | undefined {
+  return retryAfter.get(error);
 }
 
 /** Whether the error must not be retried whatever the call. */

@@ -1,6 +1,18 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { headerTimeout } from "@connectrpc/connect/protocol-grpc";
+
+/**
+ * Set to true in a call's `contextValues` to send it without the default deadline, e.g. an
+ * ImportEvents stream of a large file that lasts as long as the file takes.
+ *
+ * @example
+ * const contextValues = createContextValues().set(withoutDefaultDeadline, true);
+ * await grouppe.events.importEvents(rows, { contextValues });
+ */
+export const withoutDefaultDeadline = createContextKey(false, {
+  description: "send the call without the client's default deadline",
+});
 
 /**
  * Gives every unary and client-streaming call a deadline of `timeoutMs` unless its caller set
@@ -18,7 +30,9 @@ export function createDeadlineInterceptor(timeoutMs: number): Interceptor {
   return (next) => async (req) => {
     const kind = req.method.methodKind;
     const endless = kind === "server_streaming" || kind === "bidi_streaming";
-    if (endless || req.header.has(headerTimeout)) return next(req);
+    if (endless || req.header.has(headerTimeout) || req.contextValues.get(withoutDefaultDeadline)) {
+      return next(req);
+    }
 
     const deadline = new AbortController();
     const timer = setTimeout(() => {

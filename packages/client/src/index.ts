@@ -9,7 +9,11 @@
  */
 export type { TokenSource } from "./bearer-token-interceptor.js";
 export { createBearerTokenInterceptor } from "./bearer-token-interceptor.js";
-export type { CircuitBreakerOptions, CircuitStateName } from "./circuit-breaker.js";
+export type {
+  CircuitBreakerOptions,
+  CircuitStateChange,
+  CircuitStateName,
+} from "./circuit-breaker.js";
 export { AddressCircuitBreaker } from "./circuit-breaker.js";
 export { isFinal, isUnsent } from "./client-errors.js";
 export type {
@@ -19,7 +23,7 @@ export type {
   TlsOptions,
 } from "./create-grouppe-client.js";
 export { createGrouppeClient } from "./create-grouppe-client.js";
-export { createDeadlineInterceptor } from "./deadline-interceptor.js";
+export { createDeadlineInterceptor, withoutDefaultDeadline } from "./deadline-interceptor.js";
 export type { RetryEvent, RetryOptions } from "./retry-interceptor.js";
 export { createRetryInterceptor } from "./retry-interceptor.js";
 export type {

@@ -13,7 +13,7 @@ import { createAsyncIterable, getAbortSignalReason } from "@connectrpc/connect/p
 import { headerTimeout, parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { RetryInfoSchema } from "@grouppe/api/rpc";
 import { ExponentialBackoff, fullJitterGenerator, type IBackoff } from "cockatiel";
-import { isFinal, isUnsent } from "./client-errors.js";
+import { finalRetryAfterMs, isFinal, isUnsent } from "./client-errors.js";
 import { hasRequestId, withRequestId } from "./request-id.js";
 
 /** How failed calls are retried. Every bound holds at once: attempts, elapsed time, deadline. */
@@ -59,6 +59,9 @@ const maxTimeoutMs = 2 ** 31 - 1;
  *   exactly the delay it asked for. Nothing else is retried.
  * - A server stream is retried only until its first message arrives; a client or bidi stream
  *   only when it never reached a server, because its input cannot be replayed.
+ *
+ * When every address's circuit is open, a call waits for the first cool-down to end when its
+ * deadline allows, otherwise it fails at once.
  *
  * Retries stop at `maxAttempts`, after `maxElapsedMs`, and when the wait would outlast the
  * call's deadline; each retry tells the server the deadline time that is left.
@@ -135,7 +138,8 @@ function retryDelayMs(
   safe: boolean,
   nextBackoffMs: () => number,
 ): number | undefined {
-  if (isFinal(error)) return undefined;
+  // Every circuit open: worth one more try once the first cool-down ends, if the call lasts.
+  if (isFinal(error)) return finalRetryAfterMs(error);
   if (isUnsent(error)) return nextBackoffMs();
   if (!safe) return undefined;
   const requestedMs = retryInfoDelayMs(error);

@@ -75,15 +75,17 @@ async function checkTimes(client: GrouppeClient, times: number): Promise<void> {
 }
 
 describe("round-robin transport", () => {
-  it("spreads calls evenly over the addresses through one HTTP/2 session each", async () => {
+  it("spreads calls evenly over the addresses and over each address's pooled sessions", async () => {
     const servers = await startHealthServers(3);
-    const client = clientFor(servers);
+    const client = clientFor(servers, { connectionsPerAddress: 3 });
 
     await checkTimes(client, 9);
     await Promise.all(Array.from({ length: 9 }, () => client.health.check({})));
 
     expect(servers.map(({ checks }) => checks)).toEqual([6, 6, 6]);
-    expect(servers.map(({ server }) => server.sessions)).toEqual([1, 1, 1]);
+    // Six calls per address over three sessions: each session opened once and reused.
+    expect(servers.map(({ server }) => server.sessions)).toEqual([3, 3, 3]);
+    expect(client.status().map(({ connections }) => connections.length)).toEqual([3, 3, 3]);
     expect(client.status().map(({ circuit }) => circuit)).toEqual(["closed", "closed", "closed"]);
   });
 
@@ -91,6 +93,7 @@ describe("round-robin transport", () => {
     const [server] = await startHealthServers(1);
     if (!server) throw new Error("no server");
     const client = clientFor([server], {
+      connectionsPerAddress: 1,
       keepalive: { pingIntervalMs: 20, pingIdleConnection: true },
     });
 
@@ -183,6 +186,30 @@ describe("round-robin transport", () => {
     expect((error as ConnectError).rawMessage).toMatch(/all 1 grouppe addresses are unavailable/);
     expect(isFinal(error as ConnectError)).toBe(true);
     expect(retries).toBe(retriesBefore);
+  });
+
+  it("lets a call wait out the cool-down when every circuit is open and its deadline allows", async () => {
+    const [server] = await startHealthServers(1);
+    if (!server) throw new Error("no server");
+    const states: string[] = [];
+    const client = clientFor([server], {
+      circuitBreaker: {
+        failureThreshold: 2,
+        coolDownMs: 300,
+        onStateChange: ({ state }) => states.push(state),
+      },
+      retry: { initialBackoffMs: 5, maxAttempts: 10 },
+    });
+    await server.server.stop();
+    await expect(client.health.check({}, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: Code.Unavailable,
+    });
+    expect(states).toEqual(["open"]);
+
+    await server.server.restart();
+    const { status } = await client.health.check({}, { timeoutMs: 5_000 });
+    expect(status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect(states).toEqual(["open", "half-open", "closed"]);
   });
 
   it("fails calls made after close with CANCELED", async () => {

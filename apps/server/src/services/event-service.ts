@@ -1,7 +1,7 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { type Validator, violationsToProto } from "@bufbuild/protovalidate";
-import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type Event,
   EventSchema,
@@ -148,7 +148,7 @@ function isAttendeePosition(value: unknown): value is AttendeePosition {
 /** EventService: maps requests to the domain and the store, and records back to messages. */
 export function createEventService(deps: EventServiceDeps): EventServiceImpl {
   const { events, validator, pageTokens } = deps;
-  const batchSize = deps.importBatchSize ?? 100;
+  const batchSize = deps.importBatchSize ?? 500;
 
   return {
     async getEvent(req, context) {
@@ -331,14 +331,13 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
       const errors: ImportError[] = [];
       let batch: { index: number; row: ImportRow }[] = [];
 
-      const flush = async () => {
-        if (batch.length === 0) return;
+      const write = async (rows: { index: number; row: ImportRow }[]) => {
         const outcomes = await events.importBatch(
           source,
-          batch.map((b) => b.row),
+          rows.map((b) => b.row),
         );
         outcomes.forEach((outcome, i) => {
-          const entry = batch[i];
+          const entry = rows[i];
           if (!entry) return;
           if (outcome.kind === "created") createdCount++;
           else if (outcome.kind === "unchanged") unchangedCount++;
@@ -351,6 +350,18 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
               }),
             );
         });
+      };
+      // One batch is written while the next one is read and checked, so the database and the
+      // stream work side by side; never more than one, so a slow database slows the sender.
+      let writing: Promise<void> = Promise.resolve();
+      const flush = async () => {
+        await writing;
+        if (batch.length === 0) return;
+        stopIfAborted(context.signal);
+        writing = write(batch);
+        // Awaited before the next batch or at the end; this only keeps an early failure from
+        // counting as unhandled while the stream is still being read.
+        writing.catch(() => undefined);
         batch = [];
       };
 
@@ -400,10 +411,16 @@ export function createEventService(deps: EventServiceDeps): EventServiceImpl {
         if (batch.length >= batchSize) await flush();
       }
       await flush();
+      await writing;
       errors.sort((a, b) => a.index - b.index);
       return { receivedCount: received, createdCount, unchangedCount, errors };
     },
   };
+}
+
+/** Ends a call whose deadline passed or whose client went away, before it writes anything more. */
+function stopIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
 }
 
 function eventRequired() {

@@ -1,10 +1,5 @@
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import {
-  Code,
-  type ConnectError,
-  type Interceptor,
-  type StreamResponse,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@grouppe/api/rpc";
 import type { Logger } from "pino";
 import { describeViolations, grouppeError, invalidArgument, toPublicError } from "../../errors.js";
@@ -26,13 +21,13 @@ export function createPublicErrorsInterceptor(logger: Logger): Interceptor {
       procedure: req.method.name,
     });
     const fail = (error: unknown): never => {
-      throw publicError(error, context());
+      throw publicError(abortedBy(error, req.signal), context());
     };
     let pending: ReturnType<typeof next>;
     try {
       pending = next(req);
     } catch (error) {
-      return Promise.reject(publicError(error, context()));
+      return Promise.reject(publicError(abortedBy(error, req.signal), context()));
     }
     return pending.then(
       (res) =>
@@ -40,6 +35,17 @@ export function createPublicErrorsInterceptor(logger: Logger): Interceptor {
       fail,
     );
   };
+}
+
+/**
+ * A deadline that passed, or a client that went away, interrupts a handler mid-read (a client
+ * stream), which then throws whatever the interrupted read throws: that is no server fault,
+ * and the abort's own error (DEADLINE_EXCEEDED, CANCELED) says what happened.
+ */
+function abortedBy(error: unknown, signal: AbortSignal): unknown {
+  if (!signal.aborted || error instanceof ConnectError) return error;
+  // A deadline aborts with DEADLINE_EXCEEDED; a client that reset the stream, with a plain error.
+  return ConnectError.from(signal.reason, Code.Canceled);
 }
 
 /**
