@@ -33,12 +33,10 @@ export interface GrouppeOptions {
   dataDir?: string;
   /** Directory for `--cpu-prof` output; no profiling when unset. */
   cpuProfileDir?: string;
-  /** Extra environment, e.g. `GROUPPE_ENGINE=connect`. */
+  /** Extra environment, e.g. `GROUPPE_ENGINE=connect` or GROUPPE_TLS_CERT/KEY/CLIENT_CA. */
   env?: Record<string, string>;
   /** How long start-up may take before it counts as failed. */
   readyTimeoutMs?: number;
-  /** More environment, e.g. GROUPPE_TLS_CERT, GROUPPE_TLS_KEY and GROUPPE_CLIENT_CA. */
-  env?: Record<string, string>;
   /** With TLS on: the CA of the server certificate; the URL becomes https://localhost. */
   tlsCa?: Buffer;
 }

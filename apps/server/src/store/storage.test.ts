@@ -162,8 +162,8 @@ for (const engine of engines) {
           { version: 2, name: "signing-keys" },
           { version: 3, name: "rate-limits" },
           { version: 4, name: "server-secrets" },
-          { version: 7, name: "calendar-feeds" },
           { version: 5, name: "signing-key-ring" },
+          { version: 6, name: "calendar-feeds" },
         ]);
       });
 
