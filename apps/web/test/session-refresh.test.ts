@@ -259,7 +259,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
 
   it("keeps no token where scripts can read it, survives a reload and ends on log-out", async () => {
     await page.goto("/?transport=connect");
-    await page.getByTestId("transport").waitFor();
+    await page.getByTestId("transport").waitFor({ state: "attached" });
     const email = `cookie.${Date.now()}@example.com`;
     await page.goto("/signup");
     await page.locator("#display_name").fill("Cookie Person");

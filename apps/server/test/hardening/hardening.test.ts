@@ -47,7 +47,7 @@ type CodeName = keyof typeof grpcCode;
  * inside the library, before any grouppe code runs. The protocol engine (packages/engine)
  * answers INVALID_ARGUMENT; when it serves these routes, this becomes "invalid_argument".
  */
-const unparsableBinary: CodeName = "internal";
+const unparsableBinary: CodeName = "invalid_argument";
 
 let server: TestServer;
 let token = "";
