@@ -43,9 +43,9 @@ const grpcCode = {
 type CodeName = keyof typeof grpcCode;
 
 /**
- * connect-es answers a binary message it cannot parse with INTERNAL ("parse binary: …"), from
- * inside the library, before any grouppe code runs. The protocol engine (packages/engine)
- * answers INVALID_ARGUMENT; when it serves these routes, this becomes "invalid_argument".
+ * The protocol engine (packages/engine) serves these routes and answers a binary message it
+ * cannot parse with INVALID_ARGUMENT; stock connect-es (GROUPPE_ENGINE=connect) would answer
+ * INTERNAL from inside the library.
  */
 const unparsableBinary: CodeName = "invalid_argument";
 
