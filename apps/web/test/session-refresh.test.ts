@@ -268,7 +268,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
     const signedUp = await sessionFrom("SignUp", () =>
       page.getByRole("button", { name: "Sign up" }).click(),
     );
-    await page.getByRole("button", { name: "Log out" }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).waitFor({ state: "attached" });
     expect(signedUp.refreshToken).toBeUndefined();
     const cookie = await cookieInJar();
     expect(cookie).toMatchObject({
@@ -291,13 +291,14 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
     await page.goto("/my-events");
     const restored = await sessionFrom("RefreshToken", () => page.reload());
     await page.getByRole("link", { name: title }).waitFor();
-    await page.getByRole("button", { name: "Log out" }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).waitFor({ state: "attached" });
     const rotated = await cookieInJar();
     expect(rotated?.value).not.toBe(cookie?.value);
     secrets.push(restored.accessToken, rotated?.value ?? "");
     await expectNoTokenReadable(secrets);
 
     // Log-out ends the session on the server and takes the cookie away.
+    await page.getByRole("button", { name: "Menu" }).click();
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("link", { name: "Log in" }).first().waitFor();
     expect(await cookieInJar()).toBeUndefined();
