@@ -259,7 +259,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
 
   it("keeps no token where scripts can read it, survives a reload and ends on log-out", async () => {
     await page.goto("/?transport=connect");
-    await page.getByTestId("transport").waitFor({ state: "attached" });
+    await page.getByRole("button", { name: "Menu" }).waitFor();
     const email = `cookie.${Date.now()}@example.com`;
     await page.goto("/signup");
     await page.locator("#display_name").fill("Cookie Person");
@@ -268,7 +268,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
     const signedUp = await sessionFrom("SignUp", () =>
       page.getByRole("button", { name: "Sign up" }).click(),
     );
-    await page.getByRole("button", { name: "Log out" }).waitFor({ state: "attached" });
+    await page.getByTestId("signed-in-as").waitFor({ state: "attached" });
     expect(signedUp.refreshToken).toBeUndefined();
     const cookie = await cookieInJar();
     expect(cookie).toMatchObject({
@@ -291,7 +291,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
     await page.goto("/my-events");
     const restored = await sessionFrom("RefreshToken", () => page.reload());
     await page.getByRole("link", { name: title }).waitFor();
-    await page.getByRole("button", { name: "Log out" }).waitFor({ state: "attached" });
+    await page.getByTestId("signed-in-as").waitFor({ state: "attached" });
     const rotated = await cookieInJar();
     expect(rotated?.value).not.toBe(cookie?.value);
     secrets.push(restored.accessToken, rotated?.value ?? "");
