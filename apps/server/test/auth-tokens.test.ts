@@ -6,8 +6,8 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService, EventService } from "@grouppe/api";
 import { importPKCS8, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let server: TestServer;
 let userId = "";

@@ -11,13 +11,13 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { Health } from "@grouppe/api/health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import {
   createClientCertificate,
   createDevCa,
   createServerCertificate,
 } from "../src/tls/dev-certificates.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 type CallerName = "anonymous" | "user" | "organizer" | "other user" | "service";
 const callerNames: CallerName[] = ["anonymous", "user", "organizer", "other user", "service"];

@@ -4,8 +4,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService, EventService, RsvpStatus } from "@grouppe/api";
 import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 async function signUpMany(transport: Transport, count: number): Promise<string[]> {
   const auth = createClient(AuthService, transport);

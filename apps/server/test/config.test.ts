@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { serverMain } from "../src/testing/index.js";
 import {
   createDevCa,
   createServerCertificate,
   type PemCertificate,
 } from "../src/tls/dev-certificates.js";
-import { serverMain } from "./support/test-server.js";
 
 let dir: string;
 let certs: { ca: PemCertificate; server: PemCertificate };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { curl } from "./support/transport-helpers.js";
 
 const allowed = "https://app.example.com";

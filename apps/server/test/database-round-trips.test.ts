@@ -5,9 +5,9 @@ import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
 import { createTestDatabase, eventually, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
 import { signUp } from "./support/sign-up.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const available = await postgresAvailable();
 const skip = "skip" in available ? available.skip : undefined;

@@ -4,9 +4,9 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { EventService } from "@grouppe/api";
 import { BadRequestSchema, ErrorInfoSchema } from "@grouppe/api/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
 import { signUp } from "./support/sign-up.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let server: TestServer;
 let events: ReturnType<typeof createClient<typeof EventService>>;

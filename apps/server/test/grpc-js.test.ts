@@ -10,13 +10,13 @@ import {
 import { AuthService, EventService, EventState, RsvpStatus } from "@grouppe/api";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import {
   createClientCertificate,
   createDevCa,
   createServerCertificate,
 } from "../src/tls/dev-certificates.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 /** A grpc-js service definition built from a protobuf-es descriptor: no .proto loading. */
 function definitionOf(service: DescService): grpc.ServiceDefinition {

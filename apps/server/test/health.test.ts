@@ -9,7 +9,7 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@gro
 import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../src/rpc/health-service.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { curl, GrpcJsHealthClient } from "./support/transport-helpers.js";
 
 describe("HealthStatus", () => {

@@ -9,6 +9,7 @@ import {
   ImportEventsRequestSchema,
 } from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import {
   createClientCertificate,
   createDevCa,
@@ -16,7 +17,6 @@ import {
   type PemCertificate,
 } from "../src/tls/dev-certificates.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let server: TestServer;
 let ca: PemCertificate;

@@ -8,14 +8,14 @@ import { EventService, type WatchEventResponse, type WatchEventsResponse } from 
 import { createTestDatabase, nextMessage, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventInput } from "./support/event-input.js";
-import { signUp } from "./support/sign-up.js";
 import {
   type ServerProcess,
   startServerProcess,
   startTestServer,
   type TestServer,
-} from "./support/test-server.js";
+} from "../src/testing/index.js";
+import { eventInput } from "./support/event-input.js";
+import { signUp } from "./support/sign-up.js";
 
 const available = await postgresAvailable();
 const skip = "skip" in available ? available.skip : undefined;

@@ -8,9 +8,9 @@ import {
 import { EventService, type WatchEventResponse } from "@grouppe/api";
 import { nextMessage } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
 import { signUp } from "./support/sign-up.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let server: TestServer;
 let grpcSession: Http2SessionManager;

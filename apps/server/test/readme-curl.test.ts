@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 
 const run = promisify(execFile);
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");

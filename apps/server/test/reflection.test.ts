@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { reflectionV1 } from "@grouppe/api/reflection";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {

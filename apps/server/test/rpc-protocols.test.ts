@@ -8,8 +8,8 @@ import {
   type WatchEventResponse,
 } from "@grouppe/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { eventInput } from "./support/event-input.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 import { allTransports } from "./support/transports.js";
 
 let server: TestServer;

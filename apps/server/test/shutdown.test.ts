@@ -1,6 +1,5 @@
 import { rm } from "node:fs/promises";
 import net from "node:net";
-import { join } from "node:path";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -16,7 +15,7 @@ import {
   type ServerProcess,
   startServerProcess,
   startTestServer,
-} from "./support/test-server.js";
+} from "../src/testing/index.js";
 import { GrpcJsHealthClient, startLatencyProxy } from "./support/transport-helpers.js";
 
 let dataDir: string;

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { chromiumAvailable, eventually, launchChromium } from "@grouppe/testkit";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import { curl } from "./support/transport-helpers.js";
 
 const builtWebApp = join(dirname(fileURLToPath(import.meta.url)), "../../web/build");

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { principalOfCertificate, verifiedPrincipalOf } from "../src/http/certificate-principal.js";
 import { Listener, listen } from "../src/listen.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 import {
   createClientCertificate,
   createDevCa,
@@ -28,7 +29,6 @@ import {
   type PemCertificate,
   serviceSpiffeId,
 } from "../src/tls/dev-certificates.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
 import { curl, GrpcJsHealthClient } from "./support/transport-helpers.js";
 
 let ca: PemCertificate;

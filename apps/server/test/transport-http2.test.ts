@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { HealthCheckRequestSchema } from "@grouppe/api/health";
 import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer } from "../src/testing/index.js";
 
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const frameType = { settings: 0x4, ping: 0x6, goaway: 0x7 } as const;

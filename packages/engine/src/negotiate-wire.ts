@@ -35,14 +35,19 @@ const connectStreamJson = wire("connect", false, true, "application/connect+json
 const connectGetProto = wire("connect", true, false, "application/proto", true);
 const connectGetJson = wire("connect", false, false, "application/json", true);
 
-/** Content-Types the engine takes for unary methods, exactly as clients send them. */
-const unaryTypes = new Map<string, Wire>([
+/** gRPC and gRPC-Web name the same Content-Types for every kind of method. */
+const grpcTypes: [string, Wire][] = [
   ["application/grpc", grpcProto],
   ["application/grpc+proto", grpcProto],
   ["application/grpc+json", grpcJson],
   ["application/grpc-web", grpcWebProto],
   ["application/grpc-web+proto", grpcWebProto],
   ["application/grpc-web+json", grpcWebJson],
+];
+
+/** Content-Types the engine takes for unary methods, exactly as clients send them. */
+const unaryTypes = new Map<string, Wire>([
+  ...grpcTypes,
   ["application/proto", connectProto],
   ["application/json", connectJson],
   ["application/json; charset=utf-8", connectJson],
@@ -50,12 +55,7 @@ const unaryTypes = new Map<string, Wire>([
 
 /** Content-Types the engine takes for server- and client-streaming methods. */
 const streamTypes = new Map<string, Wire>([
-  ["application/grpc", grpcProto],
-  ["application/grpc+proto", grpcProto],
-  ["application/grpc+json", grpcJson],
-  ["application/grpc-web", grpcWebProto],
-  ["application/grpc-web+proto", grpcWebProto],
-  ["application/grpc-web+json", grpcWebJson],
+  ...grpcTypes,
   ["application/connect+proto", connectStreamProto],
   ["application/connect+json", connectStreamJson],
 ]);

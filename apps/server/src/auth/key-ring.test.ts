@@ -4,6 +4,10 @@ import { join } from "node:path";
 import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
 import { decodeProtectedHeader, importPKCS8, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createMigratedTestDatabase,
+  type MigratedTestDatabase,
+} from "../../test/support/migrated-database.js";
 import type { Db } from "../store/db.js";
 import { migrate } from "../store/migrate.js";
 import { migrations } from "../store/migrations/index.js";
@@ -24,19 +28,17 @@ const skip = "skip" in available ? available.skip : undefined;
 if (skip) console.warn(`key ring: the PostgreSQL store is not tested: ${skip}`);
 
 let dir: string;
-let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+let database: MigratedTestDatabase | undefined;
 let db: Db | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "grouppe-keys-"));
   if (skip) return;
-  database = await createTestDatabase();
-  db = await openPostgresDb({ url: database.url });
-  await migrate(db);
+  database = await createMigratedTestDatabase();
+  db = database.db;
 });
 
 afterAll(async () => {
-  await db?.close();
   await database?.drop();
   await rm(dir, { recursive: true, force: true });
 });

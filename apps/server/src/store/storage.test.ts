@@ -237,13 +237,13 @@ for (const engine of engines) {
             // Sent on another connection and committed at once: once it arrives, anything the
             // open transaction had leaked would have arrived too.
             await db.query("SELECT pg_notify('grouppe_test_commit', 'outside')");
-            await eventually(() => (received.includes("outside") ? true : false), {
+            await eventually(() => received.includes("outside"), {
               what: "the outside notice",
             });
           }
           expect(received).not.toContain("committed");
         });
-        await eventually(() => (received.includes("committed") ? true : false), {
+        await eventually(() => received.includes("committed"), {
           what: "the committed notice",
         });
 
@@ -256,7 +256,7 @@ for (const engine of engines) {
         // Notifications arrive in commit order, so once the marker is here the rolled-back one
         // would be too.
         await db.query("SELECT pg_notify('grouppe_test_commit', 'marker')");
-        await eventually(() => (received.includes("marker") ? true : false), {
+        await eventually(() => received.includes("marker"), {
           what: "the marker",
         });
         expect(received).not.toContain("rolled back");
@@ -269,12 +269,12 @@ for (const engine of engines) {
         const stopFirst = await db.listen("grouppe_test_two", (payload) => first.push(payload));
         const stopSecond = await db.listen("grouppe_test_two", (payload) => second.push(payload));
         await db.query("SELECT pg_notify('grouppe_test_two', 'both')");
-        await eventually(() => (first.length && second.length ? true : false), {
+        await eventually(() => first.length > 0 && second.length > 0, {
           what: "both subscribers",
         });
         await stopFirst();
         await db.query("SELECT pg_notify('grouppe_test_two', 'second only')");
-        await eventually(() => (second.includes("second only") ? true : false), {
+        await eventually(() => second.includes("second only"), {
           what: "the second subscriber",
         });
         expect(first).toEqual(["both"]);
@@ -1073,7 +1073,7 @@ for (const engine of engines) {
             );
             expect(terminated?.ok).toBe(true);
             // Every subscription hears that messages may have been lost.
-            await eventually(() => (reconnects === 2 * round ? true : false), {
+            await eventually(() => reconnects === 2 * round, {
               what: `onReconnect of both subscriptions, round ${round}`,
             });
             await db.query(
@@ -1081,10 +1081,7 @@ for (const engine of engines) {
               [`after ${round}`],
             );
             await eventually(
-              () =>
-                received.includes(`a:after ${round}`) && received.includes(`b:after ${round}`)
-                  ? true
-                  : false,
+              () => received.includes(`a:after ${round}`) && received.includes(`b:after ${round}`),
               { what: `notices after reconnecting, round ${round}` },
             );
             const now = await listeners();

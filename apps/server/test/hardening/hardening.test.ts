@@ -12,8 +12,8 @@ import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { CreateEventRequestSchema, ListEventsRequestSchema } from "@grouppe/api";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../src/testing/index.js";
 import { eventInput } from "../support/event-input.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
 import {
   envelope,
   frame,

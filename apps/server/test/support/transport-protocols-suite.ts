@@ -6,7 +6,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@grouppe/api/health";
 import { eventually } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "../../src/testing/index.js";
 import { curl, GrpcJsHealthClient } from "./transport-helpers.js";
 import { allTransports } from "./transports.js";
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import {
@@ -18,12 +18,14 @@ import {
 import { AuthService } from "@grouppe/api";
 import { Health, HealthCheckResponse_ServingStatus } from "@grouppe/api/health";
 import { ErrorInfoSchema, RetryInfoSchema } from "@grouppe/api/rpc";
-import pg from "pg";
+import { postgresAvailable } from "@grouppe/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  createMigratedTestDatabase,
+  type MigratedTestDatabase,
+} from "../../../test/support/migrated-database.js";
 import type { Config } from "../../config.js";
 import type { Db } from "../../store/db.js";
-import { migrate } from "../../store/migrate.js";
-import { openPostgresDb } from "../../store/postgres-db.js";
 import { callerKey, peerKey } from "../context.js";
 import { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
 
@@ -299,46 +301,21 @@ describe("rate limits in memory", () => {
   });
 });
 
-const adminUrl = process.env.GROUPPE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Null when PostgreSQL answers, else why not; with CI set, an unreachable database fails the run. */
-async function postgresUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (error) {
-    const reason = `PostgreSQL at ${adminUrl} is unreachable (${(error as Error).message})`;
-    if (process.env.CI) throw new Error(reason);
-    return reason;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unavailable = await postgresUnavailable();
+const available = await postgresAvailable();
+const unavailable = "skip" in available ? available.skip : null;
 if (unavailable) console.warn(`skipping the PostgreSQL rate limit tests: ${unavailable}`);
 
 describe.skipIf(unavailable !== null)("rate limits in PostgreSQL", () => {
-  const databaseName = `grouppe_t_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let database: MigratedTestDatabase | undefined;
   let db: Db;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${databaseName}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${databaseName}`;
-    db = await openPostgresDb({ url: url.toString() });
-    await migrate(db);
+    database = await createMigratedTestDatabase();
+    db = database.db;
   });
 
   afterAll(async () => {
-    await db?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await admin?.end();
+    await database?.drop();
   });
 
   it("shares counters between servers on the same database, in the background", async () => {

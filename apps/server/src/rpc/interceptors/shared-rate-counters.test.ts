@@ -1,8 +1,10 @@
-import { createTestDatabase, postgresAvailable } from "@grouppe/testkit";
+import { postgresAvailable } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createMigratedTestDatabase,
+  type MigratedTestDatabase,
+} from "../../../test/support/migrated-database.js";
 import type { Db } from "../../store/db.js";
-import { migrate } from "../../store/migrate.js";
-import { openPostgresDb } from "../../store/postgres-db.js";
 import { SharedRateCounters } from "./shared-rate-counters.js";
 
 const available = await postgresAvailable();
@@ -13,19 +15,17 @@ const windowMs = 60_000;
 const windowStart = Date.UTC(2030, 0, 1);
 
 describe.skipIf(unavailable !== null)("shared rate counters", () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let database: MigratedTestDatabase;
   let db: Db;
   let queries = 0;
   const clock = { now: windowStart };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = await openPostgresDb({ url: database.url });
-    await migrate(db);
+    database = await createMigratedTestDatabase();
+    db = database.db;
   });
 
   afterAll(async () => {
-    await db?.close();
     await database?.drop();
   });
 

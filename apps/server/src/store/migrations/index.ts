@@ -2,8 +2,8 @@ import { initialSchema } from "./0001-initial.js";
 import { signingKeysSchema } from "./0002-signing-keys.js";
 import { rateLimitsSchema } from "./0003-rate-limits.js";
 import { serverSecretsSchema } from "./0004-server-secrets.js";
-import { calendarFeedsSchema } from "./0006-calendar-feeds.js";
 import { signingKeyRingSchema } from "./0005-signing-key-ring.js";
+import { calendarFeedsSchema } from "./0006-calendar-feeds.js";
 
 /** One schema change: statements run in order, in one transaction, recorded under `version`. */
 export interface Migration {

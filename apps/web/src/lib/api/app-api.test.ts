@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 /** A page at `search` with empty storage: what `appApi()` reads of the browser. */
-function stubPage(search: string): void {
+function pageAt(search: string): void {
   const items = new Map<string, string>();
   vi.stubGlobal("window", {
     location: { search, origin: "http://127.0.0.1:8080" },
@@ -26,21 +26,21 @@ describe("appApi", () => {
 
   it("speaks the transport the build chose with VITE_GROUPPE_TRANSPORT", async () => {
     vi.stubEnv("VITE_GROUPPE_TRANSPORT", "grpc-web");
-    stubPage("");
+    pageAt("");
     const { appApi } = await import("./app-api.js");
     expect(appApi().transportKind).toBe("grpc-web");
   });
 
   it("lets ?transport= override the build's choice", async () => {
     vi.stubEnv("VITE_GROUPPE_TRANSPORT", "grpc-web");
-    stubPage("?transport=connect");
+    pageAt("?transport=connect");
     const { appApi } = await import("./app-api.js");
     expect(appApi().transportKind).toBe("connect");
   });
 
   it("speaks Connect when the build chose nothing", async () => {
     vi.stubEnv("VITE_GROUPPE_TRANSPORT", undefined);
-    stubPage("");
+    pageAt("");
     const { appApi } = await import("./app-api.js");
     expect(appApi().transportKind).toBe("connect");
   });

@@ -1,9 +1,0 @@
-export {
-  createTestDataDir,
-  type ServerProcess,
-  serverMain,
-  startServerProcess,
-  startTestServer,
-  type TestServer,
-  type TestServerOptions,
-} from "../../src/testing/index.js";
