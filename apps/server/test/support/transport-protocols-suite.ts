@@ -24,7 +24,8 @@ export function describeTransportProtocols(env: Record<string, string>): void {
   let grpcJs: GrpcJsHealthClient;
 
   beforeAll(async () => {
-    server = await startTestServer(env);
+    // /metrics is served by the admin listener only.
+    server = await startTestServer({ GROUPPE_ADMIN_PORT: "0", ...env });
     clients = allTransports(server.baseUrl);
     grpcJs = new GrpcJsHealthClient(`127.0.0.1:${server.port}`);
   });
@@ -224,6 +225,13 @@ export function describeTransportProtocols(env: Record<string, string>): void {
   });
 
   describe("metrics", () => {
+    it("are on the loopback admin listener, not on the public port", async () => {
+      expect(server.server.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await curl(`${server.baseUrl}/metrics`)).status).toBe(404);
+      expect((await curl(`${server.server.adminUrl}/metrics`)).status).toBe(200);
+      expect((await curl(`${server.server.adminUrl}/readyz`)).status).toBe(200);
+    });
+
     it("counts RPCs by service, method, protocol and code, and times them", async () => {
       const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
       await grpc.check({ service: "" });
@@ -233,7 +241,7 @@ export function describeTransportProtocols(env: Record<string, string>): void {
         .catch((error: unknown) => ConnectError.from(error));
       expect((unknown as ConnectError).code).toBe(Code.NotFound);
 
-      const text = (await curl(`${server.baseUrl}/metrics`)).body;
+      const text = (await curl(`${server.server.adminUrl}/metrics`)).body;
       const sample = (name: string, labels: string) => {
         const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
         return line === undefined ? undefined : Number(line.split(" ").at(-1));
@@ -260,7 +268,7 @@ export function describeTransportProtocols(env: Record<string, string>): void {
       const watch =
         'grpc_server_open_streams{service="grpc.health.v1.Health",method="Watch",protocol="grpc_proto"}';
       const openStreams = async () => {
-        const line = (await curl(`${server.baseUrl}/metrics`)).body
+        const line = (await curl(`${server.server.adminUrl}/metrics`)).body
           .split("\n")
           .find((l) => l.startsWith(watch));
         return line === undefined ? 0 : Number(line.split(" ").at(-1));
