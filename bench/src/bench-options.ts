@@ -97,6 +97,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           http1Connections: 4,
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
+          requestCount: 40,
         },
         fanout: { watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 },
         idleConnections: 50,

@@ -5,6 +5,21 @@ export interface LoadShape {
   http1Connections: number;
   durationSeconds: number;
   warmUpSeconds: number;
+  /**
+   * A fixed number of requests per case instead of the measured duration: the smoke run's, so
+   * that it checks the shape of a run on a machine of any speed (a slow one would complete
+   * nothing inside a short window).
+   */
+  requestCount?: number;
+}
+
+/** How long a case runs: a request count when the shape has one, else warm-up and duration. */
+export function loadWindow(
+  shape: LoadShape,
+): { requestCount: number } | { durationSeconds: number; warmUpSeconds: number } {
+  return shape.requestCount !== undefined
+    ? { requestCount: shape.requestCount }
+    : { durationSeconds: shape.durationSeconds, warmUpSeconds: shape.warmUpSeconds };
 }
 
 /** What every scenario gets from the run. */

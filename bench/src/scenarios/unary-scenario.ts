@@ -2,7 +2,7 @@ import type { LoadSpec, Protocol } from "../load/load-spec.js";
 import { defaultTransport } from "../load/rpc-protocol.js";
 import { runLoad } from "../load/run-load.js";
 import type { ServerName, Storage, ThroughputRow } from "../report/report-types.js";
-import type { BenchContext } from "./bench-context.js";
+import { type BenchContext, loadWindow } from "./bench-context.js";
 import { type UnaryMethod, unaryTemplate } from "./unary-requests.js";
 
 /** A server to load, with its h2c URL and, where it speaks it, its HTTP/1.1 URL. */
@@ -49,8 +49,7 @@ export function unarySpec(
     requests: [unaryTemplate(unaryCase.method, unaryCase.protocol, target.eventId)],
     connections: quarter(transport === "h2c" ? shape.h2cConnections : shape.http1Connections),
     streamsPerConnection: transport === "h2c" ? quarter(shape.h2cStreamsPerConnection) : 1,
-    durationSeconds: shape.durationSeconds,
-    warmUpSeconds: shape.warmUpSeconds,
+    ...loadWindow(shape),
   };
 }
 

@@ -5,7 +5,7 @@ import type { LoadSpec, RequestTemplate } from "../load/load-spec.js";
 import { unaryRequest } from "../load/rpc-protocol.js";
 import { runNodeLoad } from "../load/run-load.js";
 import type { Storage, ThroughputRow } from "../report/report-types.js";
-import type { BenchContext } from "./bench-context.js";
+import { type BenchContext, loadWindow } from "./bench-context.js";
 import { describeConcurrency, describeRow } from "./unary-scenario.js";
 
 /**
@@ -49,8 +49,7 @@ export async function runWriteScenario(
     slotSequences,
     connections,
     streamsPerConnection: Math.ceil(seeded.writers.length / connections),
-    durationSeconds: context.shape.durationSeconds,
-    warmUpSeconds: context.shape.warmUpSeconds,
+    ...loadWindow(context.shape),
   };
   const row: ThroughputRow = {
     server: "grouppe",
