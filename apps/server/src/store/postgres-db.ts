@@ -109,6 +109,13 @@ class PostgresDb implements Db {
       throw unavailableOr(error);
     });
     let broken: Error | undefined;
+    // A connection that dies while checked out also emits 'error' on its client (the query in
+    // flight fails as well); with no listener that is an uncaught exception, and the process
+    // would end. Noted here, the connection is dropped instead of going back into the pool.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
     try {
       const tx = queryableOf(client);
       await tx.query("BEGIN");
@@ -124,6 +131,7 @@ class PostgresDb implements Db {
       }
       throw error;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
