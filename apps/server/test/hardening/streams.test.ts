@@ -12,7 +12,14 @@ import { eventually } from "@grouppe/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startServerProcess } from "../../src/testing/index.js";
 import { eventInput } from "../support/event-input.js";
-import { adminUrlOf, expectHealthyProcess, metric, processResources } from "./process-checks.js";
+import {
+  adminUrlOf,
+  expectHealthyProcess,
+  freePort,
+  inspectorEnv,
+  metric,
+  processResources,
+} from "./process-checks.js";
 import type { Resources } from "./resources.js";
 import { envelope, h1 } from "./wire.js";
 
@@ -25,6 +32,7 @@ let adminUrl = "";
 let token = "";
 let eventId = "";
 let baseline: Resources;
+let inspectorPort = 0;
 
 async function call(path: string, body: unknown, auth = true) {
   const answer = await h1(server.url, {
@@ -40,7 +48,9 @@ async function call(path: string, body: unknown, auth = true) {
 }
 
 beforeAll(async () => {
+  inspectorPort = await freePort();
   server = await startServerProcess({
+    ...inspectorEnv(inspectorPort),
     GROUPPE_ADMIN_PORT: "0",
     // One client (one IP) holds every stream.
     GROUPPE_MAX_WATCHERS_PER_USER: String(watchStreams),
@@ -64,11 +74,11 @@ beforeAll(async () => {
     },
   });
   eventId = (created as { event: { id: string } }).event.id;
-  baseline = await processResources(server);
+  baseline = await processResources(server, inspectorPort);
 }, 120_000);
 
 afterEach(async ({ task }) => {
-  await expectHealthyProcess(server, baseline, `resources after "${task.name}"`);
+  await expectHealthyProcess(server, baseline, `resources after "${task.name}"`, inspectorPort);
 });
 
 afterAll(async () => {
