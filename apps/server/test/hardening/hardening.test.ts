@@ -32,7 +32,7 @@ const keepaliveIntervalMs = 1_000;
 const keepaliveTimeoutMs = 500;
 
 /** How far file descriptors and the heap (after a forced GC) may be above the baseline. */
-const resourceSlack: Resources = { fds: 20, heapBytes: 64 * 2 ** 20 };
+const resourceSlack: Resources = { fds: 20, heapBytes: 32 * 2 ** 20 };
 const measured: string[] = [];
 
 const listEvents = "/grouppe.v1.EventService/ListEvents";

@@ -100,7 +100,9 @@ async function killAfterEveryWrite(env: Record<string, string>, dataDir: string)
   expect(shown.title).toBe("Svelte meetup");
   expect(shown.attendeeCount, "the RSVP made before a kill").toBe(1);
   // The restarted process is as healthy as any: canary, no error logged, resources settle.
-  await expectHealthyProcess(server, await processResources(server), "the restarted server");
+  await expectHealthyProcess(server, await processResources(server), "the restarted server", {
+    expectedEventIds: [eventId],
+  });
 }
 
 describe("SIGKILL right after an OK", () => {

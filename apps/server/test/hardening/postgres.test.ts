@@ -20,7 +20,7 @@ const available = await postgresAvailable();
 const skip = "skip" in available ? available.skip : undefined;
 
 const listEvents = "/grouppe.v1.EventService/ListEvents";
-const resourceSlack: Resources = { fds: 20, heapBytes: 64 * 2 ** 20 };
+const resourceSlack: Resources = { fds: 20, heapBytes: 32 * 2 ** 20 };
 
 let server: TestServer;
 let proxy: TcpProxy;

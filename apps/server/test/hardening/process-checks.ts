@@ -98,13 +98,14 @@ export async function processResources(
 /**
  * What every case against a server process ends with: the same process still runs, it logged
  * nothing at error level or above and no uncaught exception, a canary call on a new
- * connection answers, and its descriptors and heap are back near `baseline`.
+ * connection answers (listing exactly `expectedEventIds`, when given), and its descriptors and
+ * heap are back near `baseline`.
  */
 export async function expectHealthyProcess(
   server: ServerProcess,
   baseline: Resources,
   what: string,
-  inspectorPort?: number,
+  { inspectorPort, expectedEventIds }: { inspectorPort?: number; expectedEventIds?: string[] } = {},
 ): Promise<Resources> {
   expect(server.child.exitCode, "the server exited").toBeNull();
   expect(server.child.signalCode, "the server was killed").toBeNull();
@@ -113,9 +114,17 @@ export async function expectHealthyProcess(
   const canary = await h1(server.url, {
     path: "/grouppe.v1.EventService/ListEvents",
     headers: { "content-type": "application/json" },
-    body: "{}",
+    body: JSON.stringify({ endsAfter: "0001-01-01T00:00:00Z", includeCancelled: true }),
   });
   expect(canary.status).toBe(200);
+  if (expectedEventIds) {
+    const { events = [] } = JSON.parse(canary.body.toString("utf8")) as {
+      events?: { id: string }[];
+    };
+    expect(events.map((e) => e.id).sort(), "the events in the database").toEqual(
+      [...expectedEventIds].sort(),
+    );
+  }
   return expectBackNearBaseline(
     baseline,
     () => processResources(server, inspectorPort),

@@ -83,7 +83,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async ({ task }) => {
-  await expectHealthyProcess(server, baseline, `resources after "${task.name}"`, inspectorPort);
+  await expectHealthyProcess(server, baseline, `resources after "${task.name}"`, {
+    inspectorPort,
+    expectedEventIds: [eventId],
+  });
 });
 
 afterAll(async () => {
