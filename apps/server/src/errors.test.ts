@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { toPublicError } from "./errors.js";
+import { DatabaseUnavailableError } from "./store/database-unavailable.js";
 
 const log = { logger: pino({ level: "silent" }), requestId: "r-1", procedure: "ImportEvents" };
 
@@ -18,5 +19,14 @@ describe("toPublicError", () => {
     expect(error.code).toBe(Code.Internal);
     expect(error.rawMessage).not.toContain("database");
     expect(error.rawMessage).toContain("r-1");
+  });
+
+  it("answers an unreachable database with UNAVAILABLE, without the driver's words", () => {
+    const lost = new DatabaseUnavailableError(
+      new Error("connect ECONNREFUSED 10.1.2.3:5432 (db.internal)"),
+    );
+    const error = toPublicError(lost, log);
+    expect(error.code).toBe(Code.Unavailable);
+    expect(error.rawMessage).not.toContain("10.1.2.3");
   });
 });

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@grouppe/api/rpc";
 import type { Logger } from "pino";
 import { DomainError, type DomainReason } from "./domain/domain-error.js";
+import { DatabaseUnavailableError } from "./store/database-unavailable.js";
 
 /**
  * Every error grouppe returns is built here: a canonical code, one google.rpc.ErrorInfo with an
@@ -150,6 +151,18 @@ export function toPublicError(
   log: { logger: Logger; requestId: string; procedure: string },
 ): ConnectError {
   if (error instanceof DomainError) return fromDomainError(error);
+  if (error instanceof DatabaseUnavailableError) {
+    // An outage, not a bug: operators see it (warn, with the driver's reason), clients retry.
+    log.logger.warn(
+      { err: error, requestId: log.requestId, procedure: log.procedure },
+      "rpc failed: database unavailable",
+    );
+    return grouppeError(
+      Code.Unavailable,
+      "DATABASE_UNAVAILABLE",
+      "the database is unavailable; try again shortly",
+    );
+  }
   if (error instanceof ConnectError) {
     // connect-es reports a malformed protobuf message in a request stream (ImportEvents) as
     // INTERNAL; the caller sent it. The engine answers the same for unary and server streams.

@@ -10,7 +10,7 @@ import { RpcMetrics } from "./observability/metrics.js";
 import { createRpc, type Rpc } from "./rpc/create-rpc.js";
 import { HealthStatus } from "./rpc/health-service.js";
 import { shutDown } from "./shutdown.js";
-import { createStores, migrate, openDb } from "./store/index.js";
+import { createStores, migrate, openDb, type Stores } from "./store/index.js";
 
 /** How often the database is checked for `/readyz`, and how long a check may take. */
 const readinessIntervalMs = 2_000;
@@ -31,6 +31,11 @@ export interface GrouppeServer {
 export interface CreateServerOptions {
   /** The logger to use; by default one made from the config (JSON on stdout). */
   logger?: Logger;
+  /**
+   * Wraps the stores before anything uses them, e.g. to count, trace or inject faults in
+   * tests; by default the stores are used as built.
+   */
+  decorateStores?: (stores: Stores) => Stores;
 }
 
 /**
@@ -58,7 +63,8 @@ export async function createServer(
   });
   try {
     await migrate(db);
-    const stores = createStores(db);
+    const built = createStores(db);
+    const stores = options.decorateStores ? options.decorateStores(built) : built;
     const shutdown = new AbortController();
     const forceShutdown = new AbortController();
     rpc = await createRpc({ config, db, stores, logger, shutdown: shutdown.signal });

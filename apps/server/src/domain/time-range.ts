@@ -15,3 +15,17 @@ export function isInTimeRange(time: Date | number): boolean {
   const ms = typeof time === "number" ? time : time.getTime();
   return Number.isInteger(ms) && ms >= timestampMinMs && ms <= timestampMaxMs;
 }
+
+/**
+ * A stored time as the API can carry it: times outside the range (rows written before requests
+ * were range-checked, or PostgreSQL's `infinity`) are shown at the nearest end of the range
+ * instead of failing every read of the row; the stored value stays as it is.
+ */
+export function clampToTimeRange(time: Date | number): Date {
+  const ms = typeof time === "number" ? time : time.getTime();
+  if (ms >= timestampMinMs && ms <= timestampMaxMs)
+    return typeof time === "number" ? new Date(ms) : time;
+  if (ms > timestampMaxMs) return new Date(timestampMaxMs);
+  // Below the range, and NaN (an unreadable time) too: the earliest time is the harmless end.
+  return new Date(timestampMinMs);
+}

@@ -10,6 +10,7 @@ import {
   LocationSchema,
   RsvpStatus,
 } from "@grouppe/api";
+import { clampToTimeRange } from "../domain/time-range.js";
 import type { AttendeeRecord, EventDetails, EventLocation, EventRecord } from "../store/records.js";
 
 /** The etag clients send back: opaque to them, the event's version to us. */
@@ -34,14 +35,19 @@ export function toLocationMessage(location: EventLocation): Location {
   });
 }
 
+/** A time read from the database, as a Timestamp every wire format can carry. */
+function storedTime(time: Date): ReturnType<typeof timestampFromDate> {
+  return timestampFromDate(clampToTimeRange(time));
+}
+
 /** An event record as the API shows it. */
 export function toEventMessage(record: EventRecord): Event {
   return create(EventSchema, {
     id: record.id,
     title: record.title,
     description: record.description,
-    startsAt: timestampFromDate(record.startsAt),
-    endsAt: timestampFromDate(record.endsAt),
+    startsAt: storedTime(record.startsAt),
+    endsAt: storedTime(record.endsAt),
     timeZone: record.timeZone,
     location: toLocationMessage(record.location),
     capacity: record.capacity,
@@ -50,8 +56,8 @@ export function toEventMessage(record: EventRecord): Event {
     organizer: { userId: record.organizerId, displayName: record.organizerName },
     state: record.state === "cancelled" ? EventState.CANCELLED : EventState.SCHEDULED,
     cancelReason: record.cancelReason,
-    createTime: timestampFromDate(record.createTime),
-    updateTime: timestampFromDate(record.updateTime),
+    createTime: storedTime(record.createTime),
+    updateTime: storedTime(record.updateTime),
     etag: etagOf(record.version),
     viewerRsvp: record.viewerRsvp ? rsvpStatus[record.viewerRsvp] : RsvpStatus.UNSPECIFIED,
   });
@@ -62,7 +68,7 @@ export function toAttendeeMessage(record: AttendeeRecord): Attendee {
     person: { userId: record.userId, displayName: record.displayName },
     status: rsvpStatus[record.status],
     waitlistPosition: record.waitlistPosition,
-    joinTime: timestampFromDate(record.joinTime),
+    joinTime: storedTime(record.joinTime),
   });
 }
 

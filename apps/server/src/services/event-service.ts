@@ -116,11 +116,20 @@ function isEventPosition(value: unknown): value is EventPosition {
   return (
     typeof p === "object" &&
     p !== null &&
-    isTime(p.s) &&
+    isStoredTime(p.s) &&
     isTime(p.n) &&
     typeof p.i === "string" &&
     isUuid(p.i)
   );
+}
+
+/**
+ * A start time as the database holds it: rows from before requests were range-checked may lie
+ * outside the API's range, and a page can end on one. The token is signed, so only its shape
+ * is checked here.
+ */
+function isStoredTime(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && Math.abs(value) <= 8.64e15;
 }
 
 function isTime(value: unknown): value is number {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { unavailableOr } from "./database-unavailable.js";
 import type { Db, Queryable, Unlisten } from "./db.js";
 import { PostgresListener } from "./postgres-listener.js";
 
@@ -73,8 +74,12 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
 function queryableOf(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-      const result = await target.query(sql, params as unknown[]);
-      return result.rows as Row[];
+      try {
+        const result = await target.query(sql, params as unknown[]);
+        return result.rows as Row[];
+      } catch (error) {
+        throw unavailableOr(error);
+      }
     },
   };
 }
@@ -100,12 +105,22 @@ class PostgresDb implements Db {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw unavailableOr(error);
+    });
     let broken: Error | undefined;
+    // A connection that dies while checked out also emits 'error' on its client (the query in
+    // flight fails as well); with no listener that is an uncaught exception, and the process
+    // would end. Noted here, the connection is dropped instead of going back into the pool.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
     try {
-      await client.query("BEGIN");
-      const result = await work(queryableOf(client));
-      await client.query("COMMIT");
+      const tx = queryableOf(client);
+      await tx.query("BEGIN");
+      const result = await work(tx);
+      await tx.query("COMMIT");
       return result;
     } catch (error) {
       try {
@@ -116,6 +131,7 @@ class PostgresDb implements Db {
       }
       throw error;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../observability/logger.js";
-import { createServer, type GrouppeServer } from "../server.js";
+import { type CreateServerOptions, createServer, type GrouppeServer } from "../server.js";
 
 /** The built entry point (`npm start` runs it), for tests that need the server as a process. */
 export const serverMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -29,6 +29,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** A fixed port, to come back where a stopped server listened; default a free one. */
   port?: number;
+  /** Wraps the server's stores, e.g. to make one fail on cue (see CreateServerOptions). */
+  decorateStores?: CreateServerOptions["decorateStores"];
 }
 
 /**
@@ -93,7 +95,10 @@ export async function startTestServer(
   });
   let server: GrouppeServer;
   try {
-    server = await createServer(config, { logger: createLogger(config, sink) });
+    server = await createServer(config, {
+      logger: createLogger(config, sink),
+      decorateStores: options.decorateStores,
+    });
   } catch (error) {
     await removeDataDir();
     throw error;

@@ -2,9 +2,9 @@
  * The hardening battery: the real server on a real port, attacked with raw HTTP/1.1 and HTTP/2
  * (node:net, node:http2: ordinary clients refuse to send most of this). After every case the
  * same process still serves a canary call on a new connection, the events in the database
- * are the ones it had, and nothing was logged as an error or thrown uncaught.
+ * are the ones it had, nothing was logged as an error or thrown uncaught, and its file
+ * descriptors and heap are back near where they were before the first case.
  */
-import { readdirSync } from "node:fs";
 import http2 from "node:http2";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../src/testing/index.js";
 import { eventInput } from "../support/event-input.js";
+import { expectBackNearBaseline, openFds, ownResources, type Resources } from "./resources.js";
 import {
   envelope,
   frame,
@@ -29,6 +30,10 @@ const readMaxBytes = 65_536;
 const requestTimeoutMs = 1_000;
 const keepaliveIntervalMs = 1_000;
 const keepaliveTimeoutMs = 500;
+
+/** How far file descriptors and the heap (after a forced GC) may be above the baseline. */
+const resourceSlack: Resources = { fds: 20, heapBytes: 32 * 2 ** 20 };
+const measured: string[] = [];
 
 const listEvents = "/grouppe.v1.EventService/ListEvents";
 const createEvent = "/grouppe.v1.EventService/CreateEvent";
@@ -54,6 +59,9 @@ let token = "";
 let knownEvents: string[] = [];
 let errorLinesBefore = 0;
 let fdsBefore = 0;
+let baseline: Resources;
+/** When set, the event store's list throws it: a fault no handler expects. */
+let storeFault: Error | undefined;
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => uncaught.push(error);
 
@@ -135,14 +143,25 @@ function allOf(result: Record<string, string>, code: string): Record<string, str
 beforeAll(async () => {
   process.on("uncaughtException", onUncaught);
   process.on("unhandledRejection", onUncaught);
-  server = await startTestServer({
-    GROUPPE_READ_MAX_BYTES: String(readMaxBytes),
-    GROUPPE_REQUEST_TIMEOUT_MS: String(requestTimeoutMs),
-    GROUPPE_HEADERS_TIMEOUT_MS: String(requestTimeoutMs),
-    GROUPPE_KEEPALIVE_INTERVAL_MS: String(keepaliveIntervalMs),
-    GROUPPE_KEEPALIVE_TIMEOUT_MS: String(keepaliveTimeoutMs),
-    GROUPPE_MAX_CONCURRENT_STREAMS: "100",
-  });
+  server = await startTestServer(
+    {
+      GROUPPE_READ_MAX_BYTES: String(readMaxBytes),
+      GROUPPE_REQUEST_TIMEOUT_MS: String(requestTimeoutMs),
+      GROUPPE_HEADERS_TIMEOUT_MS: String(requestTimeoutMs),
+      GROUPPE_KEEPALIVE_INTERVAL_MS: String(keepaliveIntervalMs),
+      GROUPPE_KEEPALIVE_TIMEOUT_MS: String(keepaliveTimeoutMs),
+      GROUPPE_MAX_CONCURRENT_STREAMS: "100",
+    },
+    {
+      decorateStores: (stores) => ({
+        ...stores,
+        events: {
+          ...stores.events,
+          list: (query) => (storeFault ? Promise.reject(storeFault) : stores.events.list(query)),
+        },
+      }),
+    },
+  );
   const signUp = await h1(server.baseUrl, {
     path: "/grouppe.v1.AuthService/SignUp",
     headers: { "content-type": "application/json" },
@@ -161,18 +180,26 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(200);
   knownEvents = await eventIds();
-  fdsBefore = readdirSync("/proc/self/fd").length;
   errorLinesBefore = errorLines().length;
+  baseline = await ownResources();
+  fdsBefore = baseline.fds;
 }, 60_000);
 
-afterEach(async () => {
+afterEach(async ({ task }) => {
   // The canary: a new connection, a call that reads the database, the same events as before.
   expect(await eventIds()).toEqual(knownEvents);
   expect(errorLines().slice(errorLinesBefore)).toEqual([]);
   expect(uncaught).toEqual([]);
+  // The server runs in this process: its sockets and heap are this process's. The slack
+  // covers the test's own sockets closing late and what the first cases leave in caches.
+  const after = await expectBackNearBaseline(baseline, ownResources, resourceSlack, {
+    what: `resources after "${task.name}"`,
+  });
+  measured.push(`${task.name}: ${after.fds} fds, ${(after.heapBytes / 2 ** 20).toFixed(1)} MiB`);
 });
 
 afterAll(async () => {
+  if (process.env.GROUPPE_PRINT_RESOURCES) console.log(measured.join("\n"));
   process.off("uncaughtException", onUncaught);
   process.off("unhandledRejection", onUncaught);
   await server?.close();
@@ -543,10 +570,83 @@ describe("slowloris", () => {
   }, 15_000);
 });
 
+describe("faults behind a handler", () => {
+  it("answers an unexpected error as INTERNAL with only the request id, and logs its cause", async () => {
+    storeFault = new Error("disk on fire at sector 7", {
+      cause: new Error("the controller said no"),
+    });
+    const secrets = [/disk on fire/, /controller said no/, /\bat .*\.(ts|js):\d+/];
+    try {
+      const answers: [string, RawAnswer][] = [];
+      for (const [label, call, contentType, body] of [
+        ["connect+json h1", h1, "application/json", "{}"],
+        ["connect+proto h2", h2, "application/proto", Buffer.alloc(0)],
+        ["grpc h2", h2, "application/grpc", envelope(new Uint8Array(0))],
+        ["grpc-web h1", h1, "application/grpc-web+proto", envelope(new Uint8Array(0))],
+      ] as const) {
+        const answer = await call(server.baseUrl, {
+          path: listEvents,
+          headers: {
+            "content-type": contentType,
+            te: "trailers",
+            "x-request-id": `fault-${label.replace(/\W/g, "-")}`,
+          },
+          body,
+        });
+        answers.push([label, answer]);
+      }
+      for (const [label, answer] of answers) {
+        const requestId = `fault-${label.replace(/\W/g, "-")}`;
+        const message = label.startsWith("connect")
+          ? (JSON.parse(answer.body.toString("utf8")) as { code: string; message: string })
+          : undefined;
+        if (message) {
+          expect(message.code, label).toBe("internal");
+          expect(message.message, label).toBe(
+            `internal error; quote request id ${requestId} when reporting it`,
+          );
+        } else {
+          expect(grpcStatus(answer), label).toBe(grpcCode.internal);
+        }
+        const everything = [
+          JSON.stringify(answer.headers),
+          JSON.stringify(answer.trailers),
+          answer.body.toString("latin1"),
+          // grpc-status-details-bin carries the ErrorInfo; its text must not hold the cause either.
+          Buffer.from(answer.trailers["grpc-status-details-bin"] ?? "", "base64").toString(
+            "latin1",
+          ),
+        ].join("\n");
+        expect(everything, label).toContain(requestId);
+        for (const secret of secrets) expect(everything, label).not.toMatch(secret);
+        // The operator's side: one error line with the request id, the cause and its stack.
+        const logged = errorLines()
+          .slice(errorLinesBefore)
+          .map(
+            (line) =>
+              JSON.parse(line) as {
+                requestId?: string;
+                msg?: string;
+                err?: { message: string; stack: string };
+              },
+          )
+          .filter((line) => line.requestId === requestId && line.msg === "rpc failed");
+        expect(logged, label).toHaveLength(1);
+        expect(logged[0]?.err?.message).toContain("disk on fire");
+        expect(logged[0]?.err?.stack).toMatch(/controller said no/);
+      }
+    } finally {
+      storeFault = undefined;
+      // Those error lines were the point of the case.
+      errorLinesBefore = errorLines().length;
+    }
+  });
+});
+
 describe("afterwards", () => {
   it("has released the file descriptors the attacks used", async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const open = readdirSync("/proc/self/fd").length;
+    const open = openFds();
     expect(open - fdsBefore).toBeLessThan(20);
   });
 });
