@@ -40,7 +40,14 @@ export class Listener {
   private readonly http1: http.Server;
   private readonly http2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Every open HTTP/2 session, with when (performance.now(), ms) it reaches its maximum age. */
+  private readonly sessions = new Map<http2.ServerHttp2Session, number>();
+  /** Sends GOAWAY to sessions past their age; runs while there are sessions. */
+  private ageSweep?: NodeJS.Timeout;
+  /** A session's "close" listener, shared by all sessions (`this` is the session). */
+  private readonly forgetSession: (this: http2.ServerHttp2Session) => void;
+  /** A session's keepalive "timeout" listener, shared by all sessions. */
+  private readonly pingIdleSession: (this: http2.ServerHttp2Session) => void;
   private readonly leaving = new WeakSet<http2.ServerHttp2Session>();
   /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
   private readonly state = { draining: false };
@@ -73,11 +80,26 @@ export class Listener {
     );
 
     this.server = config.tls ? this.createTlsServer(config.tls) : this.createPlaintextServer();
+    // One listener function for all sockets, not a closure each: an idle connection should
+    // cost little more than Node's own socket and session.
+    const sockets = this.sockets;
+    const forgetSocket = function (this: net.Socket) {
+      sockets.delete(this);
+    };
+    this.pingIdleSession = pingWhenIdle(limits);
+    const listener = this;
+    this.forgetSession = function (this: http2.ServerHttp2Session) {
+      listener.sessions.delete(this);
+      if (listener.sessions.size === 0) {
+        clearInterval(listener.ageSweep);
+        listener.ageSweep = undefined;
+      }
+    };
     this.server.on("connection", (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
+      sockets.add(socket);
+      socket.once("close", forgetSocket);
       // Resets and aborted handshakes are routine; without a listener they would crash the process.
-      socket.on("error", () => socket.destroy());
+      socket.on("error", destroySocket);
     });
     // The HTTP/1.1 server starts checking request and header timeouts when it "listens".
     this.server.on("listening", () => this.http1.emit("listening"));
@@ -90,7 +112,7 @@ export class Listener {
     Object.assign(this.server, {
       closeIdleConnections: () => this.http1.closeIdleConnections(),
       closeHttp2Sessions: () => {
-        for (const session of this.sessions) this.goAway(session);
+        for (const session of this.sessions.keys()) this.goAway(session);
       },
     });
   }
@@ -121,7 +143,7 @@ export class Listener {
     this.drained = new Promise<void>((resolve) => {
       this.server.close(() => resolve());
     });
-    for (const session of this.sessions) this.goAway(session);
+    for (const session of this.sessions.keys()) this.goAway(session);
     let sweep: NodeJS.Timeout | undefined;
     const start = setTimeout(
       () => {
@@ -141,7 +163,7 @@ export class Listener {
 
   /** Closes every connection at once; for what is left when the shutdown grace period ends. */
   destroy(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const session of this.sessions.keys()) session.destroy();
     for (const socket of this.sockets) socket.destroy();
   }
 
@@ -189,16 +211,21 @@ export class Listener {
       clearTimeout(silence);
       socket.destroy();
     };
+    const clearSilence = () => clearTimeout(silence);
     const onData = (chunk: Buffer) => {
       head = head === undefined ? chunk : Buffer.concat([head, chunk]);
       const compared = Math.min(head.length, http2Preface.length);
       const http2 = head.compare(http2Preface, 0, compared, 0, compared) === 0;
       if (http2 && head.length < http2Preface.length) return;
       clearTimeout(silence);
+      // Nothing of the sniffing may stay referenced from the socket: these closures share one
+      // scope with the first bytes and the timer, kept as long as the connection otherwise.
       socket.off("data", onData);
       socket.off("end", giveUp);
+      socket.off("close", clearSilence);
       socket.pause();
       socket.unshift(head);
+      head = undefined;
       if (http2) {
         socket.allowHalfOpen = false;
         // The HTTP/2 session reads what was put back from the socket's buffer itself.
@@ -210,7 +237,7 @@ export class Listener {
     };
     socket.on("data", onData);
     socket.once("end", giveUp);
-    socket.once("close", () => clearTimeout(silence));
+    socket.once("close", clearSilence);
   }
 
   /**
@@ -235,36 +262,38 @@ export class Listener {
 
   private manageSession(session: http2.ServerHttp2Session): void {
     const { limits } = this.config;
-    this.sessions.add(session);
-    const age = limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter);
-    const ageTimer = setTimeout(() => {
-      this.goAway(session);
-      // Streams still open when the grace period ends are cut.
-      const graceTimer = setTimeout(() => session.destroy(), limits.maxConnectionAgeGraceMs);
-      graceTimer.unref();
-      session.once("close", () => clearTimeout(graceTimer));
-    }, age);
-    ageTimer.unref();
-    session.once("close", () => {
-      this.sessions.delete(session);
-      clearTimeout(ageTimer);
-    });
-
+    this.sessions.set(
+      session,
+      performance.now() + limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter),
+    );
+    this.ageSweep ??= this.startAgeSweep();
+    session.once("close", this.forgetSession);
     // Keepalive: a session quiet for an interval gets a ping; no answer in time, it is dead.
-    const onIdle = () => {
-      if (session.closed || session.destroyed) return;
-      const deadline = setTimeout(() => session.destroy(), limits.keepaliveTimeoutMs);
-      deadline.unref();
-      const rearm = () => {
-        clearTimeout(deadline);
-        if (!session.closed && !session.destroyed)
-          session.setTimeout(limits.keepaliveIntervalMs, onIdle);
-      };
-      if (!session.ping((error) => (error ? clearTimeout(deadline) : rearm()))) rearm();
-    };
-    session.setTimeout(limits.keepaliveIntervalMs, onIdle);
-
+    session.setTimeout(limits.keepaliveIntervalMs, this.pingIdleSession);
     if (this.drained) this.goAway(session);
+  }
+
+  /**
+   * One timer for every session's maximum age instead of one each: with the jitter every
+   * session's delay differs, and Node keeps a timer list per distinct delay. A session goes
+   * at most a sweep period after its time, well within the jitter.
+   */
+  private startAgeSweep(): NodeJS.Timeout {
+    const { limits } = this.config;
+    const period = Math.max(100, (limits.maxConnectionAgeMs * ageJitter) / 2);
+    const sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [session, dueAt] of this.sessions) {
+        if (dueAt > now || this.leaving.has(session)) continue;
+        this.goAway(session);
+        // Streams still open when the grace period ends are cut.
+        const graceTimer = setTimeout(() => session.destroy(), limits.maxConnectionAgeGraceMs);
+        graceTimer.unref();
+        session.once("close", () => clearTimeout(graceTimer));
+      }
+    }, period);
+    sweep.unref();
+    return sweep;
   }
 
   /**
@@ -283,6 +312,31 @@ export class Listener {
     fallback.unref();
     if (!session.ping(close)) close();
   }
+}
+
+/** A socket's "error" listener: resets and aborted handshakes just end the connection. */
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
+/**
+ * A session's "timeout" listener (`this` is the session), shared by all sessions rather than
+ * a closure each: pings the quiet session and destroys it when no answer comes within the
+ * keepalive timeout; an answer arms the timeout again.
+ */
+function pingWhenIdle(limits: Config["limits"]): (this: http2.ServerHttp2Session) => void {
+  const { keepaliveIntervalMs, keepaliveTimeoutMs } = limits;
+  const onIdle = function (this: http2.ServerHttp2Session) {
+    if (this.closed || this.destroyed) return;
+    const deadline = setTimeout(() => this.destroy(), keepaliveTimeoutMs);
+    deadline.unref();
+    const rearm = () => {
+      clearTimeout(deadline);
+      if (!this.closed && !this.destroyed) this.setTimeout(keepaliveIntervalMs, onIdle);
+    };
+    if (!this.ping((error) => (error ? clearTimeout(deadline) : rearm()))) rearm();
+  };
+  return onIdle;
 }
 
 /**
