@@ -40,14 +40,12 @@ export class Listener {
   private readonly http1: http.Server;
   private readonly http2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
-  /** Every open HTTP/2 session, with when (performance.now(), ms) it reaches its maximum age. */
-  private readonly sessions = new Map<http2.ServerHttp2Session, number>();
-  /** Sends GOAWAY to sessions past their age; runs while there are sessions. */
-  private ageSweep?: NodeJS.Timeout;
+  /** Every open HTTP/2 session, with its keepalive and age clock. */
+  private readonly sessions = new Map<http2.ServerHttp2Session, SessionClock>();
+  /** Runs keepalive and maximum age for every session; runs while there are sessions. */
+  private sessionSweep?: NodeJS.Timeout;
   /** A session's "close" listener, shared by all sessions (`this` is the session). */
   private readonly forgetSession: (this: http2.ServerHttp2Session) => void;
-  /** A session's keepalive "timeout" listener, shared by all sessions. */
-  private readonly pingIdleSession: (this: http2.ServerHttp2Session) => void;
   private readonly leaving = new WeakSet<http2.ServerHttp2Session>();
   /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
   private readonly state = { draining: false };
@@ -86,18 +84,17 @@ export class Listener {
     const forgetSocket = function (this: net.Socket) {
       sockets.delete(this);
     };
-    this.pingIdleSession = pingWhenIdle(limits);
     const listener = this;
     this.forgetSession = function (this: http2.ServerHttp2Session) {
       listener.sessions.delete(this);
       if (listener.sessions.size === 0) {
-        clearInterval(listener.ageSweep);
-        listener.ageSweep = undefined;
+        clearInterval(listener.sessionSweep);
+        listener.sessionSweep = undefined;
       }
     };
     this.server.on("connection", (socket: net.Socket) => {
       sockets.add(socket);
-      socket.once("close", forgetSocket);
+      socket.on("close", forgetSocket);
       // Resets and aborted handshakes are routine; without a listener they would crash the process.
       socket.on("error", destroySocket);
     });
@@ -262,38 +259,66 @@ export class Listener {
 
   private manageSession(session: http2.ServerHttp2Session): void {
     const { limits } = this.config;
-    this.sessions.set(
-      session,
-      performance.now() + limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter),
-    );
-    this.ageSweep ??= this.startAgeSweep();
-    session.once("close", this.forgetSession);
-    // Keepalive: a session quiet for an interval gets a ping; no answer in time, it is dead.
-    session.setTimeout(limits.keepaliveIntervalMs, this.pingIdleSession);
+    const now = performance.now();
+    this.sessions.set(session, {
+      goAwayAt: now + limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter),
+      bytesRead: 0,
+      quietSince: now,
+      pingSentAt: undefined,
+    });
+    this.sessionSweep ??= this.startSessionSweep();
+    // "close" comes once; `on` spares the wrapper `once` would keep per session.
+    session.on("close", this.forgetSession);
     if (this.drained) this.goAway(session);
   }
 
   /**
-   * One timer for every session's maximum age instead of one each: with the jitter every
-   * session's delay differs, and Node keeps a timer list per distinct delay. A session goes
-   * at most a sweep period after its time, well within the jitter.
+   * One timer for every session's keepalive and maximum age instead of two each: an idle
+   * connection should cost little more than Node's own socket and session.
+   *
+   * Keepalive: a session from which nothing arrived for an interval gets a ping; no answer
+   * (nor anything else) within the keepalive timeout, it is dead. Age: past its age a session
+   * gets GOAWAY, and is cut when the grace period is over. Each happens at most a quarter of
+   * an interval late, or a twentieth of the age (well within its jitter).
    */
-  private startAgeSweep(): NodeJS.Timeout {
+  private startSessionSweep(): NodeJS.Timeout {
     const { limits } = this.config;
-    const period = Math.max(100, (limits.maxConnectionAgeMs * ageJitter) / 2);
+    const period = Math.max(
+      50,
+      Math.min(limits.keepaliveIntervalMs / 4, (limits.maxConnectionAgeMs * ageJitter) / 2),
+    );
     const sweep = setInterval(() => {
       const now = performance.now();
-      for (const [session, dueAt] of this.sessions) {
-        if (dueAt > now || this.leaving.has(session)) continue;
-        this.goAway(session);
-        // Streams still open when the grace period ends are cut.
-        const graceTimer = setTimeout(() => session.destroy(), limits.maxConnectionAgeGraceMs);
-        graceTimer.unref();
-        session.once("close", () => clearTimeout(graceTimer));
+      for (const [session, clock] of this.sessions) {
+        if (session.closed || session.destroyed) continue;
+        const bytesRead = session.socket.bytesRead;
+        if (bytesRead !== clock.bytesRead) {
+          clock.bytesRead = bytesRead;
+          clock.quietSince = now;
+          clock.pingSentAt = undefined;
+        } else if (clock.pingSentAt !== undefined) {
+          if (now - clock.pingSentAt >= limits.keepaliveTimeoutMs) session.destroy();
+        } else if (now - clock.quietSince >= limits.keepaliveIntervalMs) {
+          clock.pingSentAt = now;
+          // The answer is traffic: the next sweep sees it in bytesRead.
+          session.ping(ignorePingResult);
+        }
+        if (clock.goAwayAt <= now && !this.leaving.has(session)) this.retire(session);
       }
     }, period);
     sweep.unref();
     return sweep;
+  }
+
+  /** GOAWAY for a session past its age; streams still open when the grace period ends are cut. */
+  private retire(session: http2.ServerHttp2Session): void {
+    this.goAway(session);
+    const graceTimer = setTimeout(
+      () => session.destroy(),
+      this.config.limits.maxConnectionAgeGraceMs,
+    );
+    graceTimer.unref();
+    session.once("close", () => clearTimeout(graceTimer));
   }
 
   /**
@@ -319,25 +344,20 @@ function destroySocket(this: net.Socket): void {
   this.destroy();
 }
 
-/**
- * A session's "timeout" listener (`this` is the session), shared by all sessions rather than
- * a closure each: pings the quiet session and destroys it when no answer comes within the
- * keepalive timeout; an answer arms the timeout again.
- */
-function pingWhenIdle(limits: Config["limits"]): (this: http2.ServerHttp2Session) => void {
-  const { keepaliveIntervalMs, keepaliveTimeoutMs } = limits;
-  const onIdle = function (this: http2.ServerHttp2Session) {
-    if (this.closed || this.destroyed) return;
-    const deadline = setTimeout(() => this.destroy(), keepaliveTimeoutMs);
-    deadline.unref();
-    const rearm = () => {
-      clearTimeout(deadline);
-      if (!this.closed && !this.destroyed) this.setTimeout(keepaliveIntervalMs, onIdle);
-    };
-    if (!this.ping((error) => (error ? clearTimeout(deadline) : rearm()))) rearm();
-  };
-  return onIdle;
+/** What the session sweep keeps per HTTP/2 session (performance.now() times, ms). */
+interface SessionClock {
+  /** When the session reaches its maximum age. */
+  goAwayAt: number;
+  /** The socket's bytesRead at the last sweep. */
+  bytesRead: number;
+  /** Since when nothing arrived. */
+  quietSince: number;
+  /** When the unanswered keepalive ping went out. */
+  pingSentAt: number | undefined;
 }
+
+/** A ping that fails does so because the session ended; the sweep forgets it then. */
+function ignorePingResult(): void {}
 
 /**
  * The HTTP/1.1 response class: once draining has begun, every response whose head is not
