@@ -278,14 +278,20 @@ export class Listener {
    *
    * Keepalive: a session from which nothing arrived for an interval gets a ping; no answer
    * (nor anything else) within the keepalive timeout, it is dead. Age: past its age a session
-   * gets GOAWAY, and is cut when the grace period is over. Each happens at most a quarter of
-   * an interval late, or a twentieth of the age (well within its jitter).
+   * gets GOAWAY, and is cut when the grace period is over. Each happens at most one sweep
+   * period late.
    */
   private startSessionSweep(): NodeJS.Timeout {
     const { limits } = this.config;
+    // A second at most, so a dead peer is found about when a timer per session would find it.
     const period = Math.max(
       50,
-      Math.min(limits.keepaliveIntervalMs / 4, (limits.maxConnectionAgeMs * ageJitter) / 2),
+      Math.min(
+        1_000,
+        limits.keepaliveIntervalMs / 4,
+        limits.keepaliveTimeoutMs / 4,
+        (limits.maxConnectionAgeMs * ageJitter) / 2,
+      ),
     );
     const sweep = setInterval(() => {
       const now = performance.now();
