@@ -29,7 +29,8 @@ export interface BenchOptions {
   postgresAdminUrl: string;
   parts: Set<BenchPart>;
   shape: LoadShape;
-  fanout: FanoutShape;
+  /** Fan-out cases, in order; the first is the one every server runs and the reports compare. */
+  fanout: FanoutShape[];
   idleConnections: number;
   restarts: number;
   /** How long each start-up run idles before its resident memory is read. */
@@ -63,7 +64,11 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         ...base,
         parts: new Set(benchParts),
         shape: { ...h2c, durationSeconds: 10, warmUpSeconds: 2 },
-        fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
+        fanout: [
+          { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
+          // 200 sessions: each process may hold 20,000 files, so 10,000 streams share sessions.
+          { watchers: 10_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
+        ],
         idleConnections: 10_000,
         restarts: 5,
         startupIdleMs: 3_000,
@@ -78,7 +83,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         // 256 streams in flight instead of 1,024: in 1.5 s a slow server completes few rounds of
         // 1,024, and throughput would move in steps of a whole round.
         shape: { ...h2c, h2cStreamsPerConnection: 16, durationSeconds: 1.5, warmUpSeconds: 0.3 },
-        fanout: { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 4 },
+        fanout: [{ watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 4 }],
         idleConnections: 10_000,
         restarts: 2,
         startupIdleMs: 3_000,
@@ -99,7 +104,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           warmUpSeconds: 0.1,
           requestCount: 40,
         },
-        fanout: { watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 },
+        fanout: [{ watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 }],
         idleConnections: 50,
         restarts: 1,
         startupIdleMs: 0,

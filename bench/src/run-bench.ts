@@ -100,16 +100,27 @@ export async function runBench(
     const cases = options.reducedMatrix
       ? [...unaryCases(["Health/Check"], ["grpc"]), ...unaryCases(["GetEvent"], ["connect-json"])]
       : fullGrouppeCases();
-    const fanout = parts.has("fanout") ? options.fanout : undefined;
-    if (parts.has("grouppe")) {
-      await part("grouppe on PGlite", async () => {
+    const fanout = parts.has("fanout") ? options.fanout : [];
+    // The other servers run the first fan-out case only: the one the report compares.
+    const comparedFanout = fanout.slice(0, 1);
+    if (parts.has("grouppe") || parts.has("fanout")) {
+      // `--only fanout` runs the fan-out alone, without the unary cases and writes.
+      const unary = parts.has("grouppe");
+      await part(unary ? "grouppe on PGlite" : "grouppe fan-out on PGlite", async () => {
         const result = await runGrouppeSuite(
-          { storage: "pglite", dataDir, cases, writers: options.writers, fanout },
+          {
+            storage: "pglite",
+            dataDir,
+            cases: unary ? cases : [],
+            writers: options.writers,
+            fanout,
+            writes: unary,
+          },
           context,
         );
-        eventId = result.eventId;
+        if (unary) eventId = result.eventId;
         report.throughput.push(...result.throughput);
-        if (result.fanout) report.fanout.push(result.fanout);
+        report.fanout.push(...result.fanout);
       });
     }
     if (parts.has("stock")) {
@@ -123,7 +134,7 @@ export async function runBench(
               ["grpc", "connect-proto", "connect-json", "grpc-web"],
             ),
             writers: options.writers,
-            fanout,
+            fanout: comparedFanout,
             server: stockGrouppe,
             env: { GROUPPE_ENGINE: "connect" },
             writes: false,
@@ -131,7 +142,7 @@ export async function runBench(
           context,
         );
         report.throughput.push(...result.throughput);
-        if (result.fanout) report.fanout.push(result.fanout);
+        report.fanout.push(...result.fanout);
       });
     }
     if (parts.has("postgres")) {
@@ -152,11 +163,11 @@ export async function runBench(
             databaseUrl: created.database.url,
             cases: postgresCases,
             writers: options.writers,
-            fanout,
+            fanout: comparedFanout,
           };
           const result = await runGrouppeSuite(plan, context);
           report.throughput.push(...result.throughput);
-          if (result.fanout) report.fanout.push(result.fanout);
+          report.fanout.push(...result.fanout);
           report.startup.push(startupRow("postgres", "first start", [result.startupMs]));
         } finally {
           await created.database.drop();

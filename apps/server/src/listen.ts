@@ -40,7 +40,12 @@ export class Listener {
   private readonly http1: http.Server;
   private readonly http2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Every open HTTP/2 session, with its keepalive and age clock. */
+  private readonly sessions = new Map<http2.ServerHttp2Session, SessionClock>();
+  /** Runs keepalive and maximum age for every session; runs while there are sessions. */
+  private sessionSweep?: NodeJS.Timeout;
+  /** A session's "close" listener, shared by all sessions (`this` is the session). */
+  private readonly forgetSession: (this: http2.ServerHttp2Session) => void;
   private readonly leaving = new WeakSet<http2.ServerHttp2Session>();
   /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
   private readonly state = { draining: false };
@@ -73,11 +78,25 @@ export class Listener {
     );
 
     this.server = config.tls ? this.createTlsServer(config.tls) : this.createPlaintextServer();
+    // One listener function for all sockets, not a closure each: an idle connection should
+    // cost little more than Node's own socket and session.
+    const sockets = this.sockets;
+    const forgetSocket = function (this: net.Socket) {
+      sockets.delete(this);
+    };
+    const listener = this;
+    this.forgetSession = function (this: http2.ServerHttp2Session) {
+      listener.sessions.delete(this);
+      if (listener.sessions.size === 0) {
+        clearInterval(listener.sessionSweep);
+        listener.sessionSweep = undefined;
+      }
+    };
     this.server.on("connection", (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
+      sockets.add(socket);
+      socket.on("close", forgetSocket);
       // Resets and aborted handshakes are routine; without a listener they would crash the process.
-      socket.on("error", () => socket.destroy());
+      socket.on("error", destroySocket);
     });
     // The HTTP/1.1 server starts checking request and header timeouts when it "listens".
     this.server.on("listening", () => this.http1.emit("listening"));
@@ -90,7 +109,7 @@ export class Listener {
     Object.assign(this.server, {
       closeIdleConnections: () => this.http1.closeIdleConnections(),
       closeHttp2Sessions: () => {
-        for (const session of this.sessions) this.goAway(session);
+        for (const session of this.sessions.keys()) this.goAway(session);
       },
     });
   }
@@ -121,7 +140,7 @@ export class Listener {
     this.drained = new Promise<void>((resolve) => {
       this.server.close(() => resolve());
     });
-    for (const session of this.sessions) this.goAway(session);
+    for (const session of this.sessions.keys()) this.goAway(session);
     let sweep: NodeJS.Timeout | undefined;
     const start = setTimeout(
       () => {
@@ -141,7 +160,7 @@ export class Listener {
 
   /** Closes every connection at once; for what is left when the shutdown grace period ends. */
   destroy(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const session of this.sessions.keys()) session.destroy();
     for (const socket of this.sockets) socket.destroy();
   }
 
@@ -189,16 +208,21 @@ export class Listener {
       clearTimeout(silence);
       socket.destroy();
     };
+    const clearSilence = () => clearTimeout(silence);
     const onData = (chunk: Buffer) => {
       head = head === undefined ? chunk : Buffer.concat([head, chunk]);
       const compared = Math.min(head.length, http2Preface.length);
       const http2 = head.compare(http2Preface, 0, compared, 0, compared) === 0;
       if (http2 && head.length < http2Preface.length) return;
       clearTimeout(silence);
+      // Nothing of the sniffing may stay referenced from the socket: these closures share one
+      // scope with the first bytes and the timer, kept as long as the connection otherwise.
       socket.off("data", onData);
       socket.off("end", giveUp);
+      socket.off("close", clearSilence);
       socket.pause();
       socket.unshift(head);
+      head = undefined;
       if (http2) {
         socket.allowHalfOpen = false;
         // The HTTP/2 session reads what was put back from the socket's buffer itself.
@@ -210,7 +234,7 @@ export class Listener {
     };
     socket.on("data", onData);
     socket.once("end", giveUp);
-    socket.once("close", () => clearTimeout(silence));
+    socket.once("close", clearSilence);
   }
 
   /**
@@ -235,36 +259,72 @@ export class Listener {
 
   private manageSession(session: http2.ServerHttp2Session): void {
     const { limits } = this.config;
-    this.sessions.add(session);
-    const age = limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter);
-    const ageTimer = setTimeout(() => {
-      this.goAway(session);
-      // Streams still open when the grace period ends are cut.
-      const graceTimer = setTimeout(() => session.destroy(), limits.maxConnectionAgeGraceMs);
-      graceTimer.unref();
-      session.once("close", () => clearTimeout(graceTimer));
-    }, age);
-    ageTimer.unref();
-    session.once("close", () => {
-      this.sessions.delete(session);
-      clearTimeout(ageTimer);
+    const now = performance.now();
+    this.sessions.set(session, {
+      goAwayAt: now + limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter),
+      bytesRead: 0,
+      quietSince: now,
+      pingSentAt: undefined,
     });
-
-    // Keepalive: a session quiet for an interval gets a ping; no answer in time, it is dead.
-    const onIdle = () => {
-      if (session.closed || session.destroyed) return;
-      const deadline = setTimeout(() => session.destroy(), limits.keepaliveTimeoutMs);
-      deadline.unref();
-      const rearm = () => {
-        clearTimeout(deadline);
-        if (!session.closed && !session.destroyed)
-          session.setTimeout(limits.keepaliveIntervalMs, onIdle);
-      };
-      if (!session.ping((error) => (error ? clearTimeout(deadline) : rearm()))) rearm();
-    };
-    session.setTimeout(limits.keepaliveIntervalMs, onIdle);
-
+    this.sessionSweep ??= this.startSessionSweep();
+    // "close" comes once; `on` spares the wrapper `once` would keep per session.
+    session.on("close", this.forgetSession);
     if (this.drained) this.goAway(session);
+  }
+
+  /**
+   * One timer for every session's keepalive and maximum age instead of two each: an idle
+   * connection should cost little more than Node's own socket and session.
+   *
+   * Keepalive: a session from which nothing arrived for an interval gets a ping; no answer
+   * (nor anything else) within the keepalive timeout, it is dead. Age: past its age a session
+   * gets GOAWAY, and is cut when the grace period is over. Each happens at most one sweep
+   * period late.
+   */
+  private startSessionSweep(): NodeJS.Timeout {
+    const { limits } = this.config;
+    // A second at most, so a dead peer is found about when a timer per session would find it.
+    const period = Math.max(
+      50,
+      Math.min(
+        1_000,
+        limits.keepaliveIntervalMs / 4,
+        limits.keepaliveTimeoutMs / 4,
+        (limits.maxConnectionAgeMs * ageJitter) / 2,
+      ),
+    );
+    const sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [session, clock] of this.sessions) {
+        if (session.closed || session.destroyed) continue;
+        const bytesRead = session.socket.bytesRead;
+        if (bytesRead !== clock.bytesRead) {
+          clock.bytesRead = bytesRead;
+          clock.quietSince = now;
+          clock.pingSentAt = undefined;
+        } else if (clock.pingSentAt !== undefined) {
+          if (now - clock.pingSentAt >= limits.keepaliveTimeoutMs) session.destroy();
+        } else if (now - clock.quietSince >= limits.keepaliveIntervalMs) {
+          clock.pingSentAt = now;
+          // The answer is traffic: the next sweep sees it in bytesRead.
+          session.ping(ignorePingResult);
+        }
+        if (clock.goAwayAt <= now && !this.leaving.has(session)) this.retire(session);
+      }
+    }, period);
+    sweep.unref();
+    return sweep;
+  }
+
+  /** GOAWAY for a session past its age; streams still open when the grace period ends are cut. */
+  private retire(session: http2.ServerHttp2Session): void {
+    this.goAway(session);
+    const graceTimer = setTimeout(
+      () => session.destroy(),
+      this.config.limits.maxConnectionAgeGraceMs,
+    );
+    graceTimer.unref();
+    session.once("close", () => clearTimeout(graceTimer));
   }
 
   /**
@@ -284,6 +344,26 @@ export class Listener {
     if (!session.ping(close)) close();
   }
 }
+
+/** A socket's "error" listener: resets and aborted handshakes just end the connection. */
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
+/** What the session sweep keeps per HTTP/2 session (performance.now() times, ms). */
+interface SessionClock {
+  /** When the session reaches its maximum age. */
+  goAwayAt: number;
+  /** The socket's bytesRead at the last sweep. */
+  bytesRead: number;
+  /** Since when nothing arrived. */
+  quietSince: number;
+  /** When the unanswered keepalive ping went out. */
+  pingSentAt: number | undefined;
+}
+
+/** A ping that fails does so because the session ended; the sweep forgets it then. */
+function ignorePingResult(): void {}
 
 /**
  * The HTTP/1.1 response class: once draining has begun, every response whose head is not

@@ -1,26 +1,43 @@
-import type { BenchReport, RatioCheck, ThroughputRow } from "./report-types.js";
+import { whole } from "./markdown-table.js";
+import {
+  type BenchReport,
+  type RatioCheck,
+  stockGrouppe,
+  type ThroughputRow,
+} from "./report-types.js";
 
 /** The targets grouppe is held to; every figure comes from the same run. */
 export const targets = {
   healthVsConnectFastify: 1.0,
+  healthVsGrpcJs: 1.0,
+  getEventVsGrpcJs: 0.9,
+  connectBinaryVsGrpcJs: 1.0,
+  http1VsStock: 2.0,
+  postgresVsPglite: 0.9,
   getEventVsHealth: 0.5,
   connectJsonVsGrpc: 0.7,
   fanoutMessagesPerSecond: 80_000,
-  idleConnectionKib: 25,
+  fanoutP99FromSendMs: 250,
+  idleConnectionKib: 20,
 } as const;
 
+/** The fan-out cases the targets name: the one every server runs, and the large one. */
+export const fanoutWatchers = { compared: 1_000, many: 10_000 } as const;
+
+/** Req/s of a row; grouppe's PGlite row unless `storage` says otherwise (peers: memory). */
 function throughput(
   rows: ThroughputRow[],
   server: ThroughputRow["server"],
   method: string,
   protocol: ThroughputRow["protocol"],
+  storage: "pglite" | "postgres" = "pglite",
 ): number | undefined {
   const row = rows.find(
     (candidate) =>
       candidate.server === server &&
       candidate.method === method &&
       candidate.protocol === protocol &&
-      (candidate.storage === "pglite" || candidate.storage === "memory"),
+      (candidate.storage === storage || candidate.storage === "memory"),
   );
   return row?.result.requestsPerSecond;
 }
@@ -63,15 +80,29 @@ export function check(
   return { name, value, target, comparison, unit, met, verdict };
 }
 
-/** The five headline checks, computed from one report's rows (PGlite rows for grouppe). */
+const protocolNames = {
+  grpc: "gRPC",
+  "connect-proto": "Connect binary (h2c)",
+  "connect-json": "Connect JSON (HTTP/1.1)",
+  "grpc-web": "gRPC-Web (HTTP/1.1)",
+} as const;
+
+/** The headline checks, computed from one report's rows (PGlite rows for grouppe). */
 export function computeRatios(report: Omit<BenchReport, "ratios">): RatioCheck[] {
   const rows = report.throughput;
-  const grouppeHealth = throughput(rows, "grouppe", "Health/Check", "grpc");
-  const grouppeGetEvent = throughput(rows, "grouppe", "GetEvent", "grpc");
-  const fanout =
-    report.fanout.find((row) => row.storage === "pglite" && row.server === "grouppe") ??
-    report.fanout.find((row) => row.server === "grouppe");
+  const grouppe = (method: string, protocol: ThroughputRow["protocol"]) =>
+    throughput(rows, "grouppe", method, protocol);
+  const grpcJs = (method: string) => throughput(rows, "grpc-js", method, "grpc");
+  const grouppeHealth = grouppe("Health/Check", "grpc");
+  const grouppeGetEvent = grouppe("GetEvent", "grpc");
+  const fanoutOf = (watchers: number) =>
+    report.fanout.find(
+      (row) => row.server === "grouppe" && row.storage === "pglite" && row.watchers === watchers,
+    );
+  const fanout = fanoutOf(fanoutWatchers.compared);
+  const manyFanout = fanoutOf(fanoutWatchers.many);
   const idle = report.idleConnections[0];
+  const methods = ["Health/Check", "GetEvent"] as const;
   return [
     check(
       "grouppe Health/Check gRPC / stock connect-fastify Health/Check gRPC",
@@ -79,6 +110,49 @@ export function computeRatios(report: Omit<BenchReport, "ratios">): RatioCheck[]
       ">=",
       targets.healthVsConnectFastify,
       "x",
+    ),
+    check(
+      "grouppe Health/Check gRPC / grpc-js Health/Check gRPC",
+      ratio(grouppeHealth, grpcJs("Health/Check")),
+      ">=",
+      targets.healthVsGrpcJs,
+      "x",
+    ),
+    check(
+      "grouppe GetEvent gRPC / grpc-js GetEvent gRPC",
+      ratio(grouppeGetEvent, grpcJs("GetEvent")),
+      ">=",
+      targets.getEventVsGrpcJs,
+      "x",
+    ),
+    ...methods.map((method) =>
+      check(
+        `grouppe ${method} ${protocolNames["connect-proto"]} / grpc-js ${method} gRPC`,
+        ratio(grouppe(method, "connect-proto"), grpcJs(method)),
+        ">=",
+        targets.connectBinaryVsGrpcJs,
+        "x",
+      ),
+    ),
+    ...(["connect-json", "grpc-web"] as const).flatMap((protocol) =>
+      methods.map((method) =>
+        check(
+          `grouppe ${method} ${protocolNames[protocol]} / the same with GROUPPE_ENGINE=connect`,
+          ratio(grouppe(method, protocol), throughput(rows, stockGrouppe, method, protocol)),
+          ">=",
+          targets.http1VsStock,
+          "x",
+        ),
+      ),
+    ),
+    ...methods.map((method) =>
+      check(
+        `grouppe on PostgreSQL ${method} gRPC / the same on PGlite`,
+        ratio(throughput(rows, "grouppe", method, "grpc", "postgres"), grouppe(method, "grpc")),
+        ">=",
+        targets.postgresVsPglite,
+        "x",
+      ),
     ),
     check(
       "grouppe GetEvent gRPC / grouppe Health/Check gRPC",
@@ -89,20 +163,34 @@ export function computeRatios(report: Omit<BenchReport, "ratios">): RatioCheck[]
     ),
     check(
       "grouppe GetEvent Connect JSON / grouppe GetEvent gRPC",
-      ratio(throughput(rows, "grouppe", "GetEvent", "connect-json"), grouppeGetEvent),
+      ratio(grouppe("GetEvent", "connect-json"), grouppeGetEvent),
       ">=",
       targets.connectJsonVsGrpc,
       "x",
     ),
     check(
-      `WatchEvent fan-out to ${fanout?.watchers ?? 1_000} watchers`,
+      `WatchEvent fan-out to ${whole(fanoutWatchers.compared)} watchers`,
       fanout?.messagesPerSecond,
       ">=",
       targets.fanoutMessagesPerSecond,
       "msgs/s",
     ),
     check(
-      `server RSS per idle HTTP/2 connection at ${idle?.opened ?? 10_000}`,
+      `WatchEvent fan-out to ${whole(fanoutWatchers.compared)} watchers: p99 from send`,
+      fanout === undefined ? undefined : fanout.latencyFromSendUs.p99 / 1_000,
+      "<=",
+      targets.fanoutP99FromSendMs,
+      "ms",
+    ),
+    check(
+      `WatchEvent fan-out to ${whole(fanoutWatchers.many)} watchers`,
+      manyFanout?.messagesPerSecond,
+      ">=",
+      targets.fanoutMessagesPerSecond,
+      "msgs/s",
+    ),
+    check(
+      `server RSS per idle HTTP/2 connection at ${whole(idle?.opened ?? 10_000)}`,
       idle?.perConnectionKib,
       "<=",
       targets.idleConnectionKib,

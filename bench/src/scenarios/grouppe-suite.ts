@@ -14,8 +14,8 @@ export interface GrouppeSuitePlan {
   dataDir?: string;
   cases: UnaryCase[];
   writers: number;
-  /** Fan-out shape, or undefined to skip it. */
-  fanout?: FanoutShape;
+  /** Fan-out cases to run, in order; none when empty or unset. */
+  fanout?: FanoutShape[];
   /** How the rows are labelled; "grouppe" by default. */
   server?: ServerName;
   /** Extra server environment (GROUPPE_ENGINE=connect for the stock row). */
@@ -30,7 +30,7 @@ export interface GrouppeSuiteResult {
   /** The event GetEvent read. */
   eventId: string;
   throughput: ThroughputRow[];
-  fanout?: FanoutRow;
+  fanout: FanoutRow[];
 }
 
 /** Every read case: Health/Check and GetEvent over all four protocols, ListEvents (lighter load) over two. */
@@ -55,6 +55,7 @@ export async function runGrouppeSuite(
   plan: GrouppeSuitePlan,
   context: BenchContext,
 ): Promise<GrouppeSuiteResult> {
+  const fanout = plan.fanout ?? [];
   const grouppe: RunningGrouppe = await startGrouppe({
     databaseUrl: plan.databaseUrl,
     dataDir: plan.dataDir,
@@ -67,7 +68,7 @@ export async function runGrouppeSuite(
     const seeded = await seedGrouppe(grouppe.url, {
       events: 24,
       writers: plan.writers,
-      fanoutUsers: plan.fanout ? Math.max(8, plan.fanout.writers * 4) : 0,
+      fanoutUsers: fanout.length ? Math.max(8, ...fanout.map((shape) => shape.writers * 4)) : 0,
     });
     const server = plan.server ?? "grouppe";
     const target = {
@@ -81,10 +82,18 @@ export async function runGrouppeSuite(
     if (plan.writes !== false) {
       throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
     }
-    const fanout = plan.fanout
-      ? await runFanoutScenario(grouppe.url, plan.storage, seeded, plan.fanout, context, server)
-      : undefined;
-    return { startupMs: grouppe.startupMs, eventId: target.eventId, throughput, fanout };
+    const fanoutRows: FanoutRow[] = [];
+    for (const shape of fanout) {
+      fanoutRows.push(
+        await runFanoutScenario(grouppe.url, plan.storage, seeded, shape, context, server),
+      );
+    }
+    return {
+      startupMs: grouppe.startupMs,
+      eventId: target.eventId,
+      throughput,
+      fanout: fanoutRows,
+    };
   } finally {
     await grouppe.stop();
   }

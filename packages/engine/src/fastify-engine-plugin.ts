@@ -27,6 +27,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
 import type { NodeHeaders } from "./header-map.js";
 import { negotiateWire } from "./negotiate-wire.js";
+import { recodeUnparsableBinary } from "./recode-unparsable-binary.js";
 
 /** Options of {@link fastifyEnginePlugin}: the engine's, plus the routes and per-call context. */
 export interface FastifyEngineOptions extends EngineOptions {
@@ -81,6 +82,7 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
     jsonOptions: options.jsonOptions,
     binaryOptions: options.binaryOptions,
     // Deadlines above the maximum are capped before connect-es sees them (see capTimeout).
+    requestGate: recodeUnparsableBinary,
   };
   const { router, specs } = recordingRouter(createConnectRouter(connectOptions));
   options.routes(router);

@@ -16,13 +16,18 @@ import { startTestServer, type TestServer } from "../../src/testing/index.js";
 import { eventInput } from "../support/event-input.js";
 import { expectBackNearBaseline, openFds, ownResources, type Resources } from "./resources.js";
 import {
+  allOf,
+  type CodeName,
+  connectCode,
   envelope,
+  everyProtocol,
   frame,
+  grpcCode,
   grpcStatus,
   h1,
   h2,
   h2Preface,
-  type RawAnswer,
+  malformedListEventsRequests,
   rawSocket,
 } from "./wire.js";
 
@@ -38,19 +43,9 @@ const measured: string[] = [];
 const listEvents = "/grouppe.v1.EventService/ListEvents";
 const createEvent = "/grouppe.v1.EventService/CreateEvent";
 
-/** gRPC status codes by name, as the wire carries them. */
-const grpcCode = {
-  internal: 13,
-  invalid_argument: 3,
-  resource_exhausted: 8,
-  unauthenticated: 16,
-} as const;
-type CodeName = keyof typeof grpcCode;
-
 /**
  * The protocol engine (packages/engine) serves these routes and answers a binary message it
- * cannot parse with INVALID_ARGUMENT; stock connect-es (GROUPPE_ENGINE=connect) would answer
- * INTERNAL from inside the library.
+ * cannot parse with INVALID_ARGUMENT; so does the stock path (malformed-binary.test.ts).
  */
 const unparsableBinary: CodeName = "invalid_argument";
 
@@ -83,61 +78,6 @@ async function eventIds(): Promise<string[]> {
 
 function errorLines(): string[] {
   return server.logs.filter((line) => /"level":(50|60)/.test(line));
-}
-
-/** The Connect code of a Connect answer ("ok" for 200). */
-function connectCode(answer: RawAnswer): string {
-  if (answer.status === 200) return "ok";
-  return (JSON.parse(answer.body.toString("utf8")) as { code: string }).code;
-}
-
-/** The same request message over every protocol, as its code name. */
-async function everyProtocol(
-  path: string,
-  message: { json?: Buffer | string; binary?: Buffer },
-  extraHeaders: Record<string, string> = {},
-): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const name = (status: number | undefined) =>
-    Object.entries(grpcCode).find(([, c]) => c === status)?.[0] ?? `grpc-status ${status}`;
-  const wire: [string, "h1" | "h2", string, Buffer | string | undefined][] = [
-    ["connect+json h1", "h1", "application/json", message.json],
-    ["connect+json h2", "h2", "application/json", message.json],
-    ["connect+proto h1", "h1", "application/proto", message.binary],
-    ["connect+proto h2", "h2", "application/proto", message.binary],
-  ];
-  for (const [label, version, contentType, body] of wire) {
-    if (body === undefined) continue;
-    const call = version === "h1" ? h1 : h2;
-    out[label] = connectCode(
-      await call(server.baseUrl, {
-        path,
-        headers: { "content-type": contentType, ...extraHeaders },
-        body,
-      }),
-    );
-  }
-  const enveloped: [string, "h1" | "h2", string, Buffer | string | undefined][] = [
-    ["grpc-web+json h1", "h1", "application/grpc-web+json", message.json],
-    ["grpc-web+proto h1", "h1", "application/grpc-web+proto", message.binary],
-    ["grpc+json h2", "h2", "application/grpc+json", message.json],
-    ["grpc+proto h2", "h2", "application/grpc+proto", message.binary],
-  ];
-  for (const [label, version, contentType, body] of enveloped) {
-    if (body === undefined) continue;
-    const call = version === "h1" ? h1 : h2;
-    const answer = await call(server.baseUrl, {
-      path,
-      headers: { "content-type": contentType, te: "trailers", ...extraHeaders },
-      body: envelope(Buffer.from(body)),
-    });
-    out[label] = name(grpcStatus(answer));
-  }
-  return out;
-}
-
-function allOf(result: Record<string, string>, code: string): Record<string, string> {
-  return Object.fromEntries(Object.keys(result).map((key) => [key, code]));
 }
 
 beforeAll(async () => {
@@ -220,19 +160,15 @@ function eventJson() {
 describe("malformed messages", () => {
   it("answers malformed JSON with INVALID_ARGUMENT on every protocol", async () => {
     for (const json of ['{"pageSize":', "[1,2]", '{"pageSize":"many"}', "\xff\xfe"]) {
-      const result = await everyProtocol(listEvents, { json });
+      const result = await everyProtocol(server.baseUrl, listEvents, { json });
       expect(result, json).toEqual(allOf(result, "invalid_argument"));
     }
   });
 
   it("answers malformed protobuf without touching anything, on every protocol", async () => {
-    for (const binary of [
-      Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
-      Buffer.from([0x12, 0x7f, 0x41]),
-      Buffer.from([0xff]),
-    ]) {
-      const result = await everyProtocol(listEvents, { binary });
-      expect(result).toEqual(allOf(result, unparsableBinary));
+    for (const [label, binary] of Object.entries(malformedListEventsRequests)) {
+      const result = await everyProtocol(server.baseUrl, listEvents, { binary });
+      expect(result, label).toEqual(allOf(result, unparsableBinary));
     }
   });
 
@@ -359,7 +295,7 @@ describe("out-of-range values (property-based)", () => {
   it("refuses a title of bytes that are not UTF-8", async () => {
     const json = Buffer.from(JSON.stringify({ event: { ...eventJson(), title: "@@@@@" } }));
     Buffer.from([0x41, 0xe9, 0x28, 0xe9, 0x42]).copy(json, json.indexOf("@@@@@"));
-    const result = await everyProtocol(createEvent, { json });
+    const result = await everyProtocol(server.baseUrl, createEvent, { json });
     expect(result).not.toHaveProperty("ok");
     for (const code of Object.values(result))
       expect(["invalid_argument", "unauthenticated"]).toContain(code);

@@ -172,3 +172,89 @@ export const h2Preface = Buffer.concat([
   Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"),
   frame(0x4, 0, 0),
 ]);
+
+/** gRPC status codes by name, as the wire carries them. */
+export const grpcCode = {
+  internal: 13,
+  invalid_argument: 3,
+  resource_exhausted: 8,
+  unauthenticated: 16,
+} as const;
+export type CodeName = keyof typeof grpcCode;
+
+/**
+ * Request bodies that are not a ListEventsRequest in binary protobuf, by what is wrong with
+ * them: every decoder must refuse them, and the caller is the one at fault.
+ */
+export const malformedListEventsRequests: Record<string, Buffer> = {
+  // page_size (field 1) as a varint that runs past ten bytes.
+  "a varint past ten bytes": Buffer.from([
+    0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+  ]),
+  // page_token (field 2) announces 127 bytes; one follows.
+  "a truncated message": Buffer.from([0x12, 0x7f, 0x41]),
+  // A tag whose varint ends after its first byte.
+  "a truncated tag": Buffer.from([0xff]),
+  // query (field 6): "A", then 0xe9 without its continuation byte.
+  "a string of invalid UTF-8": Buffer.from([0x32, 0x03, 0x41, 0xe9, 0x28]),
+};
+
+/** The Connect code of a Connect answer ("ok" for 200). */
+export function connectCode(answer: RawAnswer): string {
+  if (answer.status === 200) return "ok";
+  return (JSON.parse(answer.body.toString("utf8")) as { code: string }).code;
+}
+
+/**
+ * The same request message over every protocol and HTTP version it is served on, by label
+ * ("grpc+proto h2"), as the code name each answered with. A body left out skips its encoding.
+ */
+export async function everyProtocol(
+  baseUrl: string,
+  path: string,
+  message: { json?: Buffer | string; binary?: Buffer },
+  extraHeaders: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const name = (status: number | undefined) =>
+    Object.entries(grpcCode).find(([, c]) => c === status)?.[0] ?? `grpc-status ${status}`;
+  const wire: [string, "h1" | "h2", string, Buffer | string | undefined][] = [
+    ["connect+json h1", "h1", "application/json", message.json],
+    ["connect+json h2", "h2", "application/json", message.json],
+    ["connect+proto h1", "h1", "application/proto", message.binary],
+    ["connect+proto h2", "h2", "application/proto", message.binary],
+  ];
+  for (const [label, version, contentType, body] of wire) {
+    if (body === undefined) continue;
+    const call = version === "h1" ? h1 : h2;
+    out[label] = connectCode(
+      await call(baseUrl, {
+        path,
+        headers: { "content-type": contentType, ...extraHeaders },
+        body,
+      }),
+    );
+  }
+  const enveloped: [string, "h1" | "h2", string, Buffer | string | undefined][] = [
+    ["grpc-web+json h1", "h1", "application/grpc-web+json", message.json],
+    ["grpc-web+proto h1", "h1", "application/grpc-web+proto", message.binary],
+    ["grpc+json h2", "h2", "application/grpc+json", message.json],
+    ["grpc+proto h2", "h2", "application/grpc+proto", message.binary],
+  ];
+  for (const [label, version, contentType, body] of enveloped) {
+    if (body === undefined) continue;
+    const call = version === "h1" ? h1 : h2;
+    const answer = await call(baseUrl, {
+      path,
+      headers: { "content-type": contentType, te: "trailers", ...extraHeaders },
+      body: envelope(Buffer.from(body)),
+    });
+    out[label] = name(grpcStatus(answer));
+  }
+  return out;
+}
+
+/** `result` with every label mapped to `code`: what a test expects when all must agree. */
+export function allOf(result: Record<string, string>, code: string): Record<string, string> {
+  return Object.fromEntries(Object.keys(result).map((key) => [key, code]));
+}
