@@ -28,6 +28,7 @@ import {
   h2,
   h2Preface,
   malformedListEventsRequests,
+  type RawAnswer,
   rawSocket,
 } from "./wire.js";
 
