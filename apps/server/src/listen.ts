@@ -45,6 +45,10 @@ export class Listener {
   /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
   private readonly state = { draining: false };
   private drained?: Promise<void>;
+  /** Takes HTTP/2 streams before Node's compatibility layer and Fastify; see {@link takeStreams}. */
+  private streamHandler:
+    | ((stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean)
+    | undefined;
 
   constructor(
     private readonly config: Config,
@@ -103,6 +107,17 @@ export class Listener {
     // it gets; the two parsers above do the HTTP.
     return this.server as unknown as http.Server;
   };
+
+  /**
+   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's gRPC path); a stream
+   * it takes never reaches Fastify. Streams it declines go on as usual. The request body
+   * timeout, keepalive, connection age and draining apply to both.
+   */
+  takeStreams(
+    handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean,
+  ): void {
+    this.streamHandler = handler;
+  }
 
   /** Open TCP connections, of either protocol. */
   get connections(): number {
@@ -236,6 +251,7 @@ export class Listener {
   private manageSession(session: http2.ServerHttp2Session): void {
     const { limits } = this.config;
     this.sessions.add(session);
+    this.offerStreams(session);
     const age = limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter);
     const ageTimer = setTimeout(() => {
       this.goAway(session);
@@ -265,6 +281,29 @@ export class Listener {
     session.setTimeout(limits.keepaliveIntervalMs, onIdle);
 
     if (this.drained) this.goAway(session);
+  }
+
+  /**
+   * Puts the stream handler in front of the session's own 'stream' listener (the one that
+   * hands the stream to the server, hence to the compatibility layer and Fastify), which then
+   * sees only the streams the handler declines.
+   */
+  private offerStreams(session: http2.ServerHttp2Session): void {
+    type StreamListener = (
+      stream: http2.ServerHttp2Stream,
+      headers: http2.IncomingHttpHeaders,
+      flags: number,
+      rawHeaders: string[],
+    ) => void;
+    const forward = session.listeners("stream") as StreamListener[];
+    session.removeAllListeners("stream");
+    session.on("stream", (stream, headers, flags, rawHeaders) => {
+      if (this.streamHandler?.(stream, headers)) {
+        this.limitRequestBody(stream);
+        return;
+      }
+      for (const listener of forward) listener.call(session, stream, headers, flags, rawHeaders);
+    });
   }
 
   /**

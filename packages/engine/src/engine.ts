@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type {
+  Http2ServerRequest,
+  Http2ServerResponse,
+  Http2Stream,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from "node:http2";
+import type { Readable } from "node:stream";
 import {
   type BinaryReadOptions,
   type BinaryWriteOptions,
@@ -43,6 +50,7 @@ import { trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { EngineCall } from "./engine-call.js";
 import { compressedFlag, envelopeFrame } from "./envelope-frame.js";
 import type { NodeHeaders } from "./header-map.js";
+import { Http2StreamResponse } from "./http2-stream-response.js";
 import type { Wire } from "./negotiate-wire.js";
 import { RequestMessages } from "./request-messages.js";
 import { isSharedEncoding } from "./share-encoding.js";
@@ -189,12 +197,67 @@ export class Engine {
     contextValues: ContextValues,
     replyHeaders?: NodeHeaders,
   ): void {
-    const headers = req.headers as NodeHeaders;
+    this.start(
+      route,
+      wire,
+      req.headers as NodeHeaders,
+      req.method ?? "POST",
+      req,
+      res as ServerResponse,
+      url,
+      contextValues,
+      replyHeaders,
+      (req as Http2ServerRequest).stream,
+    );
+  }
+
+  /**
+   * Serves one call straight on an HTTP/2 stream, without Node's compatibility request and
+   * response: `headers` are the stream's (pseudo-headers included), `url` as for
+   * {@link serve}. The stream's errors are the call's business from here on.
+   */
+  serveHttp2Stream(
+    route: EngineRoute,
+    wire: Wire,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    url: string,
+    contextValues: ContextValues,
+    replyHeaders?: NodeHeaders,
+  ): void {
+    // A reset stream may still report a failed write; the close handler below deals with it.
+    stream.on("error", ignore);
+    this.start(
+      route,
+      wire,
+      headers as NodeHeaders,
+      headers[":method"] ?? "POST",
+      stream,
+      new Http2StreamResponse(stream) as unknown as AnyResponse,
+      url,
+      contextValues,
+      replyHeaders,
+      stream,
+    );
+  }
+
+  private start(
+    route: EngineRoute,
+    wire: Wire,
+    headers: NodeHeaders,
+    requestMethod: string,
+    req: Readable,
+    res: AnyResponse,
+    url: string,
+    contextValues: ContextValues,
+    replyHeaders: NodeHeaders | undefined,
+    http2Stream: Http2Stream | undefined,
+  ): void {
     const { method } = route.spec;
     const call = new EngineCall(
       method,
       method.parent,
-      req.method ?? "POST",
+      requestMethod,
       wire.protocol === "grpc_web" ? "grpc-web" : wire.protocol,
       url,
       contextValues,
@@ -232,7 +295,7 @@ export class Engine {
       route,
       wire,
       call,
-      res: res as ServerResponse,
+      res,
       replyHeaders,
       responseCompression,
       finished: false,
@@ -247,7 +310,7 @@ export class Engine {
       if (!ex.finished) {
         // The client went away (reset stream, closed socket) before the response ended.
         ex.finished = true;
-        const error = resetError(req);
+        const error = resetError(http2Stream);
         call.abort(error);
         messages?.fail(error);
       }
@@ -641,6 +704,8 @@ export class Engine {
   }
 }
 
+function ignore(): void {}
+
 function endWith(res: AnyResponse, frame: Buffer | undefined, last: Buffer): void {
   try {
     res.end(frame ? Buffer.concat([frame, last]) : last);
@@ -763,8 +828,7 @@ function toConnectError(error: unknown): ConnectError | undefined {
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }
 
-function resetError(req: AnyRequest): ConnectError {
-  const stream = (req as Http2ServerRequest).stream;
+function resetError(stream: Http2Stream | undefined): ConnectError {
   const rstCode = stream?.rstCode;
   if (rstCode === 7)
     return new ConnectError(
