@@ -304,7 +304,8 @@ export class Engine {
     };
     this.active.add(call);
     let messages: RequestMessages | undefined;
-    ex.res.once("close", () => {
+    // 'close' comes once; `on` spares the wrapper `once` builds.
+    ex.res.on("close", () => {
       this.active.delete(call);
       if (ex.timer) clearTimeout(ex.timer);
       if (!ex.finished) {
@@ -364,7 +365,8 @@ export class Engine {
       }
     };
     const onEnd = () => {
-      req.off("data", onData);
+      // No 'data' follows 'end', so onData stays: removing a Readable's last 'data' listener
+      // costs more than the listener.
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       this.received(ex, requestCompression, body);
     };
@@ -743,12 +745,23 @@ function header(headers: NodeHeaders, name: string): string | null {
       : String(value);
 }
 
+const grpcCompressionHeaders = {
+  encoding: "grpc-encoding",
+  acceptEncoding: "grpc-accept-encoding",
+};
+const connectStreamCompressionHeaders = {
+  encoding: "connect-content-encoding",
+  acceptEncoding: "connect-accept-encoding",
+};
+const connectUnaryCompressionHeaders = {
+  encoding: "content-encoding",
+  acceptEncoding: "accept-encoding",
+};
+
 function compressionHeaders(wire: Wire): { encoding: string; acceptEncoding: string } {
-  if (wire.protocol !== "connect")
-    return { encoding: "grpc-encoding", acceptEncoding: "grpc-accept-encoding" };
-  if (wire.enveloped)
-    return { encoding: "connect-content-encoding", acceptEncoding: "connect-accept-encoding" };
-  return { encoding: "content-encoding", acceptEncoding: "accept-encoding" };
+  if (wire.protocol !== "connect") return grpcCompressionHeaders;
+  if (wire.enveloped) return connectStreamCompressionHeaders;
+  return connectUnaryCompressionHeaders;
 }
 
 function queryParam(url: string, name: string): string | null {

@@ -1,6 +1,18 @@
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { NodeHeaders } from "./header-map.js";
 
+const respondOptions = { waitForTrailers: true };
+const trailersKey = Symbol("trailers");
+type TrailerCarrier = ServerHttp2Stream & { [trailersKey]?: OutgoingHttpHeaders };
+
+/**
+ * Answers 'wantTrailers', always, even without trailers (Node then ends the stream with an
+ * empty DATA frame). One function for every stream: no closure per call.
+ */
+function sendTrailers(this: TrailerCarrier): void {
+  this.sendTrailers(this[trailersKey] ?? {});
+}
+
 /**
  * The part of a Node response the engine writes to (`writeHead`, `addTrailers`, `write`, `end`,
  * `destroy` and the `close` / `drain` events), straight on an HTTP/2 stream. Node's
@@ -9,20 +21,17 @@ import type { NodeHeaders } from "./header-map.js";
  * with `waitForTrailers`, the data, then the trailers when the stream asks for them.
  */
 export class Http2StreamResponse {
-  private trailers: OutgoingHttpHeaders | undefined;
-
   constructor(readonly stream: ServerHttp2Stream) {}
 
   writeHead(status: number, headers: NodeHeaders): this {
     headers[":status"] = status;
-    this.stream.respond(headers as OutgoingHttpHeaders, { waitForTrailers: true });
-    // Always answered, even without trailers: Node then ends the stream with an empty DATA frame.
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers ?? {}));
+    this.stream.respond(headers as OutgoingHttpHeaders, respondOptions);
+    this.stream.on("wantTrailers", sendTrailers);
     return this;
   }
 
   addTrailers(trailers: OutgoingHttpHeaders): void {
-    this.trailers = trailers;
+    (this.stream as TrailerCarrier)[trailersKey] = trailers;
   }
 
   write(chunk: Uint8Array): boolean {
