@@ -3,6 +3,7 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import tls from "node:tls";
+import { type Http2StreamHandler, offerHttp2Streams } from "@grouppe/engine";
 import type { FastifyInstance, FastifyServerFactory } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -71,6 +72,11 @@ export class Listener {
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
     });
     this.http2.on("session", (session) => this.manageSession(session));
+    offerHttp2Streams(this.http2, (stream, headers) => {
+      if (!this.streamHandler?.(stream, headers)) return false;
+      this.limitRequestBody(stream);
+      return true;
+    });
     this.http2.on("stream", (stream) => this.limitRequestBody(stream));
     this.http2.on("sessionError", (error) =>
       this.logger.debug({ err: error }, "http/2 session error"),
@@ -113,9 +119,7 @@ export class Listener {
    * it takes never reaches Fastify. Streams it declines go on as usual. The request body
    * timeout, keepalive, connection age and draining apply to both.
    */
-  takeStreams(
-    handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean,
-  ): void {
+  takeStreams(handler: Http2StreamHandler): void {
     this.streamHandler = handler;
   }
 
@@ -251,7 +255,6 @@ export class Listener {
   private manageSession(session: http2.ServerHttp2Session): void {
     const { limits } = this.config;
     this.sessions.add(session);
-    this.offerStreams(session);
     const age = limits.maxConnectionAgeMs * (1 + Math.random() * ageJitter);
     const ageTimer = setTimeout(() => {
       this.goAway(session);
@@ -281,29 +284,6 @@ export class Listener {
     session.setTimeout(limits.keepaliveIntervalMs, onIdle);
 
     if (this.drained) this.goAway(session);
-  }
-
-  /**
-   * Puts the stream handler in front of the session's own 'stream' listener (the one that
-   * hands the stream to the server, hence to the compatibility layer and Fastify), which then
-   * sees only the streams the handler declines.
-   */
-  private offerStreams(session: http2.ServerHttp2Session): void {
-    type StreamListener = (
-      stream: http2.ServerHttp2Stream,
-      headers: http2.IncomingHttpHeaders,
-      flags: number,
-      rawHeaders: string[],
-    ) => void;
-    const forward = session.listeners("stream") as StreamListener[];
-    session.removeAllListeners("stream");
-    session.on("stream", (stream, headers, flags, rawHeaders) => {
-      if (this.streamHandler?.(stream, headers)) {
-        this.limitRequestBody(stream);
-        return;
-      }
-      for (const listener of forward) listener.call(session, stream, headers, flags, rawHeaders);
-    });
   }
 
   /**

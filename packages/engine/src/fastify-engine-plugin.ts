@@ -27,15 +27,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
 import type { NodeHeaders } from "./header-map.js";
 import { negotiateWire } from "./negotiate-wire.js";
-
-/**
- * Takes a new HTTP/2 stream before Node's compatibility layer and Fastify see it: true when
- * the engine serves the call, false to leave the stream to Fastify as usual.
- */
-export type Http2StreamHandler = (
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-) => boolean;
+import type { Http2StreamHandler } from "./offer-http2-streams.js";
 
 /**
  * gRPC straight from HTTP/2 streams. Fastify's hooks do not run for these calls, so the
@@ -44,7 +36,10 @@ export type Http2StreamHandler = (
  * proxied one whose client address Fastify works out).
  */
 export interface Http2StreamCalls {
-  /** Receives the handler once the routes are known; the HTTP/2 server calls it per stream. */
+  /**
+   * Receives the handler once the routes are known; the HTTP/2 server calls it per stream
+   * (see {@link offerHttp2Streams}).
+   */
   install(handler: Http2StreamHandler): void;
   context(
     stream: ServerHttp2Stream,
