@@ -490,23 +490,33 @@ export class Engine {
   }
 
   private answerUnary(ex: Exchange, message: unknown): void {
-    let payload: Uint8Array;
-    try {
-      payload = ex.route.serialization.getO(ex.wire.binary).serialize(message as never);
-    } catch (error) {
-      this.finish(ex, error);
-      return;
-    }
-    if (ex.wire.enveloped) {
-      const compression = ex.responseCompression;
-      if (compression && payload.byteLength >= this.options.compressMinBytes) {
-        compression.compress(payload).then(
-          (compressed) => this.finish(ex, undefined, envelopeFrame(compressedFlag, compressed)),
+    const { wire } = ex;
+    if (wire.enveloped) {
+      let frame: Buffer | Promise<Buffer>;
+      try {
+        frame = this.frame(ex, message as object, wire.binary);
+      } catch (error) {
+        this.finish(ex, error);
+        return;
+      }
+      if (frame instanceof Promise) {
+        frame.then(
+          (compressed) => this.finish(ex, undefined, compressed),
           (error: unknown) => this.finish(ex, error),
         );
         return;
       }
-      this.finish(ex, undefined, envelopeFrame(0, payload));
+      this.finish(ex, undefined, frame);
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      // A shared message's Connect unary body is its cached envelope's payload.
+      payload = isSharedEncoding(message as object)
+        ? this.plainFrame(ex, message as object, wire.binary).subarray(5)
+        : ex.route.serialization.getO(wire.binary).serialize(message as never);
+    } catch (error) {
+      this.finish(ex, error);
       return;
     }
     this.finishConnectUnary(ex, undefined, payload);
@@ -545,22 +555,29 @@ export class Engine {
 
   /** One enveloped message; a shared message is encoded once per format and reused. */
   private frame(ex: Exchange, message: object, binary: boolean): Buffer | Promise<Buffer> {
-    const shared = isSharedEncoding(message);
-    const cache = binary ? this.binaryFrames : this.jsonFrames;
     const compression = ex.responseCompression;
     const { compressMinBytes } = this.options;
-    let plain = shared ? cache.get(message) : undefined;
-    if (plain === undefined) {
+    if (!isSharedEncoding(message)) {
       const payload = ex.route.serialization.getO(binary).serialize(message as never);
       if (compression && payload.byteLength >= compressMinBytes) {
         return compression.compress(payload).then((c) => envelopeFrame(compressedFlag, c));
       }
-      plain = envelopeFrame(0, payload);
-      if (shared) cache.set(message, plain);
-      return plain;
+      return envelopeFrame(0, payload);
     }
+    const plain = this.plainFrame(ex, message, binary);
     if (compression && plain.byteLength - 5 >= compressMinBytes) {
       return compression.compress(plain.subarray(5)).then((c) => envelopeFrame(compressedFlag, c));
+    }
+    return plain;
+  }
+
+  /** The uncompressed envelope of a shared message, encoded on first use. */
+  private plainFrame(ex: Exchange, message: object, binary: boolean): Buffer {
+    const cache = binary ? this.binaryFrames : this.jsonFrames;
+    let plain = cache.get(message);
+    if (plain === undefined) {
+      plain = envelopeFrame(0, ex.route.serialization.getO(binary).serialize(message as never));
+      cache.set(message, plain);
     }
     return plain;
   }

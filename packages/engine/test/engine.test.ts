@@ -164,6 +164,30 @@ describe.each([
       }
     });
 
+    it("encodes a shared unary answer once, for gRPC and Connect alike", async () => {
+      const connect = () =>
+        send(session, {
+          method: "POST",
+          path: "/test.v1.TestService/Echo",
+          headers: { "content-type": "application/json" },
+          body: Buffer.from('{"shared": true}'),
+        });
+      const first = await grpc("Echo", grpcBody({ shared: true }));
+      const connectFirst = await connect();
+      const original = sharedReply.text;
+      sharedReply.text = "changed";
+      try {
+        const second = await grpc("Echo", grpcBody({ shared: true }));
+        const connectSecond = await connect();
+        expect(first.body).toEqual([{ text: original, index: 1 }]);
+        expect(second.body).toEqual(first.body);
+        expect(connectFirst.body).toEqual({ text: original, index: 1 });
+        expect(connectSecond.body).toEqual(connectFirst.body);
+      } finally {
+        sharedReply.text = original;
+      }
+    });
+
     it("encodes fresh messages for each stream", async () => {
       const response = await grpc("Count", grpcBody({ count: 2, text: "a" }));
       expect(response.body).toEqual([{ text: "a" }, { text: "a", index: 1 }]);

@@ -108,7 +108,7 @@ export interface Probe {
 /** Why the signals of waiting calls were aborted, in order. */
 export const aborts: unknown[] = [];
 
-/** One message marked with `shareEncoding`, streamed by Count when asked. */
+/** One message marked with `shareEncoding`, answered by Echo and streamed by Count when asked. */
 export const sharedReply = shareEncoding(
   create(ReplySchema, { text: "shared", index: 1 }),
 ) as unknown as {
@@ -159,7 +159,7 @@ export function testRoutes(router: ConnectRouter): void {
     async echo(request: Probe, context: HandlerContext) {
       if (request.wait) await waitForAbort(context.signal);
       maybeFail(request, context);
-      return reply(request, 0);
+      return request.shared ? sharedReply : reply(request, 0);
     },
     async *count(request: Probe, context: HandlerContext) {
       const n = Math.min(Math.max(request.count, 0), 5);
