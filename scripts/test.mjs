@@ -19,7 +19,7 @@ for (const report of reports) rmSync(report, { force: true });
 
 const turbo = spawnSync(
   "npx",
-  ["turbo", "run", "test", "--output-logs=new-only", ...process.argv.slice(2)],
+  ["turbo", "run", "test", "--continue", "--output-logs=new-only", ...process.argv.slice(2)],
   {
     cwd: root,
     stdio: "inherit",

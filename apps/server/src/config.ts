@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { createSecureContext } from "node:tls";
+import { defaultPasswordCost } from "./auth/passwords.js";
 
 /**
  * Everything the server can be told, read once from the environment at start-up. A bad value
@@ -48,6 +49,8 @@ export interface Config {
     refreshTokenTtlSeconds: number;
     /** How often each instance reads the signing key ring again to learn of rotations. */
     keyReloadMs: number;
+    /** log2 of scrypt's N for new password hashes. */
+    passwordCost: number;
   };
   limits: {
     readMaxBytes: number;
@@ -274,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
         365 * 24 * 60 * minute,
       ),
       keyReloadMs: integer(env, "GROUPPE_SIGNING_KEY_RELOAD_MS", 60_000, 100, 3_600_000),
+      passwordCost: integer(env, "GROUPPE_PASSWORD_COST", defaultPasswordCost, 10, 20),
     },
     limits: {
       readMaxBytes: integer(env, "GROUPPE_READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),

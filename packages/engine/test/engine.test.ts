@@ -5,7 +5,7 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
-import { aborts, ProbeSchema, sharedReply, testRoutes } from "./support/test-service.js";
+import { aborts, ProbeSchema, sharedReply, testRoutes, waiting } from "./support/test-service.js";
 import { send } from "./support/wire-client.js";
 
 const maxTimeoutMs = 300;
@@ -96,10 +96,12 @@ describe.each([
         "content-type": "application/grpc",
       });
       stream.on("error", () => undefined);
+      const before = waiting.count;
       stream.end(grpcBody({ wait: true }));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Reset only once the handler runs, so the reset reaches a call and not a queued request.
+      await vi.waitFor(() => expect(waiting.count).toBe(before + 1), { timeout: 20_000 });
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      await vi.waitFor(() => expect(aborts).toHaveLength(1), { timeout: 5_000 });
+      await vi.waitFor(() => expect(aborts).toHaveLength(1), { timeout: 20_000 });
       expect(ConnectError.from(aborts[0]).code).toBe(Code.Canceled);
     });
   });

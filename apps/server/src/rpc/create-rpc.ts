@@ -4,6 +4,7 @@ import { AuthService, apiFiles, CalendarService, EventService } from "@grouppe/a
 import { file_grpc_health_v1_health } from "@grouppe/api/health";
 import type { Logger } from "pino";
 import { fixedKey, KeyRing, type TokenKeys } from "../auth/key-ring.js";
+import { createPasswordHasher } from "../auth/passwords.js";
 import { signingKeyFromPem } from "../auth/signing-key.js";
 import { signingKeyStoreFor } from "../auth/signing-key-store.js";
 import { Tokens } from "../auth/tokens.js";
@@ -59,7 +60,12 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
 
   const pageTokens = new PageTokens(await serverSecret(db, "page-token"));
   const eventService = createEventService({ events, validator, watch: live, pageTokens });
-  const authService = createAuthService({ users: stores.users, sessions: stores.sessions, tokens });
+  const authService = createAuthService({
+    users: stores.users,
+    sessions: stores.sessions,
+    tokens,
+    passwords: createPasswordHasher(config.auth.passwordCost),
+  });
   const calendarService = createCalendarService({ feeds: stores.calendarFeeds });
 
   return {

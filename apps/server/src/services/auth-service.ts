@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type AuthService, type Session, SessionSchema, type User, UserSchema } from "@grouppe/api";
-import { decoyHash, hashPassword, verifyPassword } from "../auth/passwords.js";
+import type { PasswordHasher } from "../auth/passwords.js";
 import {
   clearedRefreshCookie,
   refreshCookie,
@@ -21,6 +21,7 @@ export interface AuthServiceDeps {
   users: UserStore;
   sessions: SessionStore;
   tokens: Tokens;
+  passwords: PasswordHasher;
 }
 
 function toUserMessage(user: UserRecord): User {
@@ -61,7 +62,7 @@ function refreshTokenRequired() {
 
 /** Accounts and sessions: scrypt password hashes, JWT access tokens, rotating refresh tokens. */
 export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
-  const { users, sessions, tokens } = deps;
+  const { users, sessions, tokens, passwords } = deps;
 
   async function newSession(user: UserRecord, familyId: string = randomUUID()): Promise<Session> {
     const refresh = tokens.newRefreshToken();
@@ -94,7 +95,7 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
         const user = await users.create({
           email: req.email.trim(),
           displayName: req.displayName.trim(),
-          passwordHash: await hashPassword(req.password),
+          passwordHash: await passwords.hash(req.password),
         });
         return { session: deliver(await newSession(user), context) };
       } catch (error) {
@@ -106,7 +107,7 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
     async logIn(req, context) {
       const found = await users.findByEmail(req.email.trim());
       // Same work and the same answer for an unknown email and a wrong password.
-      const valid = await verifyPassword(req.password, found?.passwordHash ?? (await decoyHash));
+      const valid = await passwords.verify(req.password, found?.passwordHash);
       if (!found || !valid)
         throw unauthenticated("email or password is incorrect", "INVALID_CREDENTIALS");
       return { session: deliver(await newSession(found.user), context) };

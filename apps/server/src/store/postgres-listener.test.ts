@@ -1,5 +1,5 @@
 import net from "node:net";
-import { postgresAvailable } from "@grouppe/testkit";
+import { eventually, postgresAvailable } from "@grouppe/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresListener } from "./postgres-listener.js";
@@ -84,13 +84,11 @@ describe.skipIf("skip" in postgres)("PostgresListener on a connection that dies 
       await reconnect;
       expect(errors).toContain("the LISTEN connection dropped");
       await sender.query(`NOTIFY ${channel}, 'after the freeze'`);
-      for (let i = 0; i < 100 && received.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await eventually(() => received.length > 0, { what: "the notice sent after the freeze" });
       expect(received).toEqual(["after the freeze"]);
     } finally {
       await sender.end();
       await listener.close();
     }
-  }, 10_000);
+  }, 30_000);
 });

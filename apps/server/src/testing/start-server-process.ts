@@ -46,6 +46,8 @@ export async function startServerProcess(
       GROUPPE_RATE_LIMIT_USER: "100000",
       GROUPPE_RATE_LIMIT_IP: "10000000",
       GROUPPE_RATE_LIMIT_AUTH: "100000",
+      // Cheap password hashes, as in startTestServer: their cost is not under test.
+      GROUPPE_PASSWORD_COST: "10",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

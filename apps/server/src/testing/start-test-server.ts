@@ -78,6 +78,9 @@ export async function startTestServer(
     GROUPPE_RATE_LIMIT_IP: "100000",
     GROUPPE_RATE_LIMIT_AUTH: "100000",
     GROUPPE_SHUTDOWN_GRACE_MS: "2000",
+    // What a password hash costs is not under test here, and each stored hash names its own
+    // cost; at the default (2^15) the suite spent most of a minute of CPU in sign-ups.
+    GROUPPE_PASSWORD_COST: "10",
     ...tlsEnv,
     ...env,
   });

@@ -108,6 +108,9 @@ export interface Probe {
 /** Why the signals of waiting calls were aborted, in order. */
 export const aborts: unknown[] = [];
 
+/** How many calls have reached their handler and wait for their signal to abort. */
+export const waiting = { count: 0 };
+
 /** One message marked with `shareEncoding`, answered by Echo and streamed by Count when asked. */
 export const sharedReply = shareEncoding(
   create(ReplySchema, { text: "shared", index: 1 }),
@@ -117,6 +120,7 @@ export const sharedReply = shareEncoding(
 };
 
 function waitForAbort(signal: AbortSignal): Promise<void> {
+  waiting.count++;
   return new Promise((resolve) => {
     signal.addEventListener(
       "abort",

@@ -65,6 +65,8 @@ function routes(router: ConnectRouter): void {
 
 interface TestServer {
   url: string;
+  /** Background shares of rate counts that completed (with `store: "postgres"`). */
+  syncs(): number;
   close(): Promise<void>;
 }
 
@@ -77,12 +79,17 @@ afterEach(async () => {
 /** A real h2c server on the loopback interface. */
 async function startServer(options: RateLimitOptions): Promise<TestServer> {
   const stop = new AbortController();
+  let syncs = 0;
   const server = http2.createServer(
     connectNodeAdapter({
       routes,
       interceptors: [
         callerFromHeader,
-        createRateLimitInterceptor({ signal: stop.signal, ...options }),
+        createRateLimitInterceptor({
+          signal: stop.signal,
+          onSynced: () => void syncs++,
+          ...options,
+        }),
       ],
       contextValues: (req) =>
         createContextValues().set(peerKey, {
@@ -95,6 +102,7 @@ async function startServer(options: RateLimitOptions): Promise<TestServer> {
   const { port } = server.address() as AddressInfo;
   const started: TestServer = {
     url: `http://127.0.0.1:${port}`,
+    syncs: () => syncs,
     close: () => {
       stop.abort();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -333,10 +341,18 @@ describe.skipIf(unavailable !== null)("rate limits in PostgreSQL", () => {
           );
           expect(row?.points).toBe(points);
         },
-        { timeout: 5_000, interval: 20 },
+        { timeout: 20_000, interval: 20 },
       );
-      // One more interval or ten, so that every server has read the total back.
-      await new Promise((resolve) => setTimeout(resolve, syncMs * 10));
+      // A sync that was under way may have read the total before the last points landed; the
+      // second one to finish from now on started afterwards, so it read the total back.
+      const from = [first.syncs(), second.syncs()];
+      await vi.waitFor(
+        () => {
+          expect(first.syncs()).toBeGreaterThanOrEqual((from[0] ?? 0) + 2);
+          expect(second.syncs()).toBeGreaterThanOrEqual((from[1] ?? 0) + 2);
+        },
+        { timeout: 20_000, interval: syncMs },
+      );
     };
     expect(await times(2, onFirst.check)).toEqual(["ok", "ok"]);
     await synced(2);

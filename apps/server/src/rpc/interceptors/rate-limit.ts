@@ -35,6 +35,8 @@ export interface RateLimitOptions {
   signal?: AbortSignal;
   /** Told when sharing counts fails; calls are then limited on this process's counts. */
   onSyncError?: (error: unknown) => void;
+  /** Told after each background share of counts that succeeded (metrics, tests). */
+  onSynced?: () => void;
 }
 
 /** Who a limit is counted per; named in the error's ErrorInfo metadata. */
@@ -115,7 +117,10 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
 function syncInBackground(counters: SharedRateCounters, options: RateLimitOptions): void {
   if (options.signal?.aborted) return;
   const timer = setInterval(() => {
-    counters.sync().catch((error: unknown) => options.onSyncError?.(error));
+    counters.sync().then(
+      () => options.onSynced?.(),
+      (error: unknown) => options.onSyncError?.(error),
+    );
   }, options.syncMs ?? 1_000);
   timer.unref();
   options.signal?.addEventListener("abort", () => clearInterval(timer), { once: true });
