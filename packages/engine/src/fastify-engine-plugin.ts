@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import {
+  type Http2ServerRequest,
+  constants as http2Constants,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
 import {
   Code,
@@ -150,19 +155,30 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
       if (target === undefined || headers.expect !== undefined) return false;
       const wire = negotiateWire(target.method, headers[":method"], headers["content-type"], path);
       if (wire?.protocol !== "grpc" || wire.get) return false;
-      const context = calls.context(stream, headers);
-      if (context === undefined) return false;
-      const authority = headers[":authority"] ?? headers.host ?? "localhost";
-      const scheme = stream.session?.encrypted === true ? "https" : "http";
-      engine.serveHttp2Stream(
-        target.route,
-        wire,
-        stream,
-        headers,
-        `${scheme}://${authority}${path}`,
-        context.contextValues,
-        context.responseHeaders,
-      );
+      try {
+        const context = calls.context(stream, headers);
+        if (context === undefined) return false;
+        const authority = headers[":authority"] ?? headers.host ?? "localhost";
+        const scheme = stream.session?.encrypted === true ? "https" : "http";
+        engine.serveHttp2Stream(
+          target.route,
+          wire,
+          stream,
+          headers,
+          `${scheme}://${authority}${path}`,
+          context.contextValues,
+          context.responseHeaders,
+        );
+      } catch (error) {
+        // Thrown from a session's 'stream' event it would end the process; Fastify's route
+        // would have caught it, so the call ends here instead.
+        instance.log.error({ err: error }, `serving ${path} from an HTTP/2 stream failed`);
+        if (!stream.destroyed) {
+          // Closing with an error code makes the stream emit 'error'; nobody else listens.
+          stream.on("error", () => {});
+          stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      }
       return true;
     });
   }

@@ -33,7 +33,10 @@ describe.each([
         ? {
             install: (handler) =>
               offerHttp2Streams(app.server as unknown as http2.Http2Server, handler),
-            context: () => ({ contextValues: createContextValues() }),
+            context: (_stream, headers) => {
+              if (headers["x-context-throws"] !== undefined) throw new Error("context failed");
+              return { contextValues: createContextValues() };
+            },
           }
         : undefined,
     });
@@ -197,6 +200,23 @@ describe.each([
   });
 
   describe("routing", () => {
+    it.runIf(streams)("resets a stream it failed to take, and goes on serving", async () => {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/test.v1.TestService/Echo",
+        "content-type": "application/grpc",
+        "x-context-throws": "1",
+      });
+      stream.on("error", () => undefined);
+      stream.end(grpcBody({}));
+      const code = await new Promise<number | undefined>((resolve) =>
+        stream.on("close", () => resolve(stream.rstCode)),
+      );
+      expect(code).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      const response = await grpc("Echo", grpcBody({ text: "after" }));
+      expect(response.trailers["grpc-status"]).toBe("0");
+    });
+
     it(
       streams
         ? "takes gRPC calls from the stream and leaves other protocols to Fastify"
