@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { EngineChoice } from "./load/run-load.js";
 import { defaultResultsDir } from "./paths.js";
@@ -41,6 +42,11 @@ export interface BenchOptions {
   cases?: Set<string>;
   /** Rows of the generated CSV file the import part imports. */
   importRows: number;
+  /**
+   * A checkout (its root, built) whose grouppe runs too, labelled "grouppe (baseline)", after
+   * this one's and with the same cases: before and after in one run (`--baseline DIR`).
+   */
+  baseline?: string;
   /** Fewer cases: one per protocol family, for the smoke test. */
   reducedMatrix: boolean;
 }
@@ -117,10 +123,11 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
 
 const usage = `Usage: npm run bench -- [--quick] [--engine auto|h2load|node] [--out DIR]
                         [--postgres | --no-postgres] [--database-url URL] [--only PART,...]
-                        [--cases METHOD:PROTOCOL,...]
+                        [--cases METHOD:PROTOCOL,...] [--baseline DIR]
 Parts: ${benchParts.join(", ")}; "stock" is grouppe with GROUPPE_ENGINE=connect (connect-es
 for every call), for comparison in the same run. --cases limits the unary cases, e.g.
-Health/Check:grpc,GetEvent:connect-json. --quick finishes in under 2 minutes (no PostgreSQL unless
+Health/Check:grpc,GetEvent:connect-json. --baseline DIR also runs grouppe from another built
+checkout (its root) with the same cases, as "grouppe (baseline)". --quick finishes in under 2 minutes (no PostgreSQL unless
 --postgres); the full run takes under 15.`;
 
 /** Reads the command line; throws with the usage text on a bad flag. */
@@ -136,6 +143,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       "database-url": { type: "string" },
       only: { type: "string" },
       cases: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -156,6 +164,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   if (values.cases) {
     options.cases = new Set(values.cases.split(",").map((unaryCase) => unaryCase.trim()));
   }
+  if (values.baseline) options.baseline = resolve(values.baseline);
   if (values.postgres) options.parts.add("postgres");
   if (values["no-postgres"]) options.parts.delete("postgres");
   return options;

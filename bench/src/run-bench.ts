@@ -6,7 +6,7 @@ import { benchServerEnv, grouppeBuilt, startGrouppe } from "./grouppe/grouppe-pr
 import { createThrowawayDatabase } from "./grouppe/throwaway-database.js";
 import { resolveH2load, runNodeLoad } from "./load/run-load.js";
 import { computeRatios } from "./report/ratios.js";
-import { type BenchReport, stockGrouppe } from "./report/report-types.js";
+import { type BenchReport, baselineGrouppe, stockGrouppe } from "./report/report-types.js";
 import type { BenchContext } from "./scenarios/bench-context.js";
 import { runCpuProfileScenario } from "./scenarios/cpu-profile-scenario.js";
 import { fullGrouppeCases, runGrouppeSuite } from "./scenarios/grouppe-suite.js";
@@ -121,6 +121,24 @@ export async function runBench(
         if (unary) eventId = result.eventId;
         report.throughput.push(...result.throughput);
         report.fanout.push(...result.fanout);
+      });
+    }
+    const baseline = options.baseline;
+    if (baseline !== undefined && parts.has("grouppe")) {
+      // The same cases against another checkout's build, right after this one's.
+      await part("grouppe baseline", async () => {
+        const result = await runGrouppeSuite(
+          {
+            storage: "pglite",
+            cases,
+            writers: options.writers,
+            server: baselineGrouppe,
+            serverRoot: join(baseline, "apps/server"),
+            writes: false,
+          },
+          context,
+        );
+        report.throughput.push(...result.throughput);
       });
     }
     if (parts.has("stock")) {

@@ -115,6 +115,26 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         requestId: request.id,
         certificate: clientCertificates ? principalOf(request.raw.socket) : undefined,
       }),
+    http2Streams: {
+      install: (handler) => listener.takeStreams(handler),
+      // What the onRequest hooks give a call on the Fastify route. Calls that CORS headers
+      // or a trusted proxy's X-Forwarded-For would change stay on that route.
+      context(stream, headers) {
+        if (config.corsOrigins.length > 0) return undefined;
+        if (config.trustProxy !== false && headers["x-forwarded-for"] !== undefined)
+          return undefined;
+        const socket = stream.session?.socket;
+        const requestId = requestIdOf(headers["x-request-id"]);
+        return {
+          contextValues: createContextValues().set(peerKey, {
+            ip: socket?.remoteAddress ?? "",
+            requestId,
+            certificate: clientCertificates ? principalOf(socket as never) : undefined,
+          }),
+          responseHeaders: { "x-request-id": requestId },
+        };
+      },
+    },
   });
 
   if (deps.calendar) registerCalendarRoutes(app, deps.calendar);

@@ -3,6 +3,7 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import tls from "node:tls";
+import { type Http2StreamHandler, offerHttp2Streams } from "@grouppe/engine";
 import type { FastifyInstance, FastifyServerFactory } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -50,6 +51,10 @@ export class Listener {
   /** Read by every HTTP/1.1 response as it writes its head; see {@link drainAwareResponse}. */
   private readonly state = { draining: false };
   private drained?: Promise<void>;
+  /** Takes HTTP/2 streams before Node's compatibility layer and Fastify; see {@link takeStreams}. */
+  private streamHandler:
+    | ((stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean)
+    | undefined;
 
   constructor(
     private readonly config: Config,
@@ -72,6 +77,11 @@ export class Listener {
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
     });
     this.http2.on("session", (session) => this.manageSession(session));
+    offerHttp2Streams(this.http2, (stream, headers) => {
+      if (!this.streamHandler?.(stream, headers)) return false;
+      this.limitRequestBody(stream);
+      return true;
+    });
     this.http2.on("stream", (stream) => this.limitRequestBody(stream));
     this.http2.on("sessionError", (error) =>
       this.logger.debug({ err: error }, "http/2 session error"),
@@ -122,6 +132,15 @@ export class Listener {
     // it gets; the two parsers above do the HTTP.
     return this.server as unknown as http.Server;
   };
+
+  /**
+   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's gRPC path); a stream
+   * it takes never reaches Fastify. Streams it declines go on as usual. The request body
+   * timeout, keepalive, connection age and draining apply to both.
+   */
+  takeStreams(handler: Http2StreamHandler): void {
+    this.streamHandler = handler;
+  }
 
   /** Open TCP connections, of either protocol. */
   get connections(): number {
@@ -245,16 +264,16 @@ export class Listener {
    */
   private limitRequestBody(stream: http2.ServerHttp2Stream): void {
     if (stream.endAfterHeaders) return;
-    const timer = setTimeout(() => {
-      if (!stream.destroyed && !stream.readableEnded) {
-        this.logger.debug("http/2 request body too slow; stream cancelled");
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-      }
-    }, this.config.limits.requestTimeoutMs);
-    timer.unref();
-    const done = () => clearTimeout(timer);
-    stream.once("end", done);
-    stream.once("close", done);
+    // Runs for every gRPC call: the timer's arguments and two shared listeners instead of closures.
+    (stream as TimedStream)[bodyTimer] = setTimeout(
+      cancelSlowBody,
+      this.config.limits.requestTimeoutMs,
+      stream,
+      this.logger,
+    );
+    (stream as TimedStream)[bodyTimer]?.unref();
+    stream.on("end", clearBodyTimer);
+    stream.on("close", clearBodyTimer);
   }
 
   private manageSession(session: http2.ServerHttp2Session): void {
@@ -364,6 +383,20 @@ interface SessionClock {
 
 /** A ping that fails does so because the session ended; the sweep forgets it then. */
 function ignorePingResult(): void {}
+
+const bodyTimer = Symbol("request body timer");
+type TimedStream = http2.ServerHttp2Stream & { [bodyTimer]?: NodeJS.Timeout };
+
+function cancelSlowBody(stream: http2.ServerHttp2Stream, logger: Logger): void {
+  if (!stream.destroyed && !stream.readableEnded) {
+    logger.debug("http/2 request body too slow; stream cancelled");
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+function clearBodyTimer(this: TimedStream): void {
+  clearTimeout(this[bodyTimer]);
+}
 
 /**
  * The HTTP/1.1 response class: once draining has begun, every response whose head is not

@@ -75,4 +75,40 @@ describe.skipIf(skip !== undefined)("calls that read no data, on PostgreSQL", ()
       queries.mockRestore();
     }
   });
+
+  it("answers an anonymous GetEvent from the warm cache with the event as changed, at once", async () => {
+    if (!server) throw new Error("no server");
+    const transport = createGrpcTransport({ baseUrl: server.baseUrl });
+    const organizer = await signUp(transport, "Editor");
+    const events = createClient(EventService, transport);
+    const { event } = await events.createEvent({ event: eventInput() }, organizer);
+    const id = event?.id ?? "";
+    const queries = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      await eventually(
+        async () => {
+          queries.mockClear();
+          await events.getEvent({ id });
+          return queries.mock.calls.length === 0;
+        },
+        { what: "GetEvent from a warm cache" },
+      );
+    } finally {
+      queries.mockRestore();
+    }
+    const before = (await events.getEvent({ id })).event;
+    for (const title of ["Renamed once", "Renamed twice"]) {
+      const current = (await events.getEvent({ id })).event;
+      await events.updateEvent(
+        { event: { id, title, etag: current?.etag }, updateMask: { paths: ["title"] } },
+        organizer,
+      );
+      // Twice: the first read after the change refills the cache, the second comes from it.
+      for (let i = 0; i < 2; i++) {
+        const after = (await events.getEvent({ id })).event;
+        expect(after?.title).toBe(title);
+        expect(after?.etag).not.toBe(before?.etag);
+      }
+    }
+  });
 });

@@ -39,6 +39,8 @@ export interface GrouppeOptions {
   env?: Record<string, string>;
   /** How long start-up may take before it counts as failed. */
   readyTimeoutMs?: number;
+  /** The apps/server directory to start from (another checkout's, for a baseline); this one's by default. */
+  serverRoot?: string;
   /** With TLS on: the CA of the server certificate; the URL becomes https://localhost. */
   tlsCa?: Buffer;
 }
@@ -87,7 +89,9 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
  * with the bench's limits, and waits until /readyz answers 200.
  */
 export async function startGrouppe(options: GrouppeOptions = {}): Promise<RunningGrouppe> {
-  if (!grouppeBuilt()) throw new Error(`${serverMain} is missing; build apps/server first`);
+  const root = options.serverRoot ?? serverRoot;
+  if (!existsSync(join(root, "dist/main.js")))
+    throw new Error(`${join(root, "dist/main.js")} is missing; build apps/server first`);
   const port = await freePort();
   const url = options.tlsCa ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const ownsDataDir = options.dataDir === undefined;
@@ -108,7 +112,7 @@ export async function startGrouppe(options: GrouppeOptions = {}): Promise<Runnin
     : [];
   const started = performance.now();
   const child = spawn(process.execPath, [...profileArgs, "dist/main.js"], {
-    cwd: serverRoot,
+    cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -4,12 +4,16 @@ import type { LatencySummary, LoadResult, Protocol, Transport } from "../load/lo
 export type ServerName =
   | "grouppe"
   | typeof stockGrouppe
+  | typeof baselineGrouppe
   | "connect-fastify"
   | "grpc-js"
   | "bare-http2";
 
 /** grouppe with its engine turned off (`GROUPPE_ENGINE=connect`): connect-es serves every call. */
 export const stockGrouppe = "grouppe (GROUPPE_ENGINE=connect)";
+
+/** grouppe built from another checkout (`--baseline DIR`): the before of a before/after. */
+export const baselineGrouppe = "grouppe (baseline)";
 
 /** grouppe's storage in a run; peers serve from memory. */
 export type Storage = "memory" | "pglite" | "postgres";

@@ -3,6 +3,7 @@ import type { BenchReport, ServerName } from "./report-types.js";
 const servers: { name: ServerName; color: string }[] = [
   { name: "grouppe", color: "#2563eb" },
   { name: "grouppe (GROUPPE_ENGINE=connect)", color: "#93c5fd" },
+  { name: "grouppe (baseline)", color: "#7c3aed" },
   { name: "connect-fastify", color: "#f59e0b" },
   { name: "grpc-js", color: "#10b981" },
   { name: "bare-http2", color: "#6b7280" },

@@ -20,6 +20,8 @@ export interface GrouppeSuitePlan {
   server?: ServerName;
   /** Extra server environment (GROUPPE_ENGINE=connect for the stock row). */
   env?: Record<string, string>;
+  /** Another checkout's apps/server to start instead of this one (`--baseline`). */
+  serverRoot?: string;
   /** Whether to run the JoinEvent/LeaveEvent writes (default true). */
   writes?: boolean;
 }
@@ -60,6 +62,7 @@ export async function runGrouppeSuite(
     databaseUrl: plan.databaseUrl,
     dataDir: plan.dataDir,
     env: plan.env,
+    serverRoot: plan.serverRoot,
   });
   try {
     context.progress(

@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type {
+  Http2ServerRequest,
+  Http2ServerResponse,
+  Http2Stream,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from "node:http2";
+import type { Readable } from "node:stream";
 import {
   type BinaryReadOptions,
   type BinaryWriteOptions,
@@ -43,6 +50,7 @@ import { trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { EngineCall } from "./engine-call.js";
 import { compressedFlag, envelopeFrame } from "./envelope-frame.js";
 import type { NodeHeaders } from "./header-map.js";
+import { Http2StreamResponse } from "./http2-stream-response.js";
 import type { Wire } from "./negotiate-wire.js";
 import { RequestMessages } from "./request-messages.js";
 import { isSharedEncoding } from "./share-encoding.js";
@@ -189,12 +197,67 @@ export class Engine {
     contextValues: ContextValues,
     replyHeaders?: NodeHeaders,
   ): void {
-    const headers = req.headers as NodeHeaders;
+    this.start(
+      route,
+      wire,
+      req.headers as NodeHeaders,
+      req.method ?? "POST",
+      req,
+      res as ServerResponse,
+      url,
+      contextValues,
+      replyHeaders,
+      (req as Http2ServerRequest).stream,
+    );
+  }
+
+  /**
+   * Serves one call straight on an HTTP/2 stream, without Node's compatibility request and
+   * response: `headers` are the stream's (pseudo-headers included), `url` as for
+   * {@link serve}. The stream's errors are the call's business from here on.
+   */
+  serveHttp2Stream(
+    route: EngineRoute,
+    wire: Wire,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    url: string,
+    contextValues: ContextValues,
+    replyHeaders?: NodeHeaders,
+  ): void {
+    // A reset stream may still report a failed write; the close handler below deals with it.
+    stream.on("error", ignore);
+    this.start(
+      route,
+      wire,
+      headers as NodeHeaders,
+      headers[":method"] ?? "POST",
+      stream,
+      new Http2StreamResponse(stream) as unknown as AnyResponse,
+      url,
+      contextValues,
+      replyHeaders,
+      stream,
+    );
+  }
+
+  private start(
+    route: EngineRoute,
+    wire: Wire,
+    headers: NodeHeaders,
+    requestMethod: string,
+    req: Readable,
+    res: AnyResponse,
+    url: string,
+    contextValues: ContextValues,
+    replyHeaders: NodeHeaders | undefined,
+    http2Stream: Http2Stream | undefined,
+  ): void {
     const { method } = route.spec;
     const call = new EngineCall(
       method,
       method.parent,
-      req.method ?? "POST",
+      requestMethod,
       wire.protocol === "grpc_web" ? "grpc-web" : wire.protocol,
       url,
       contextValues,
@@ -232,7 +295,7 @@ export class Engine {
       route,
       wire,
       call,
-      res: res as ServerResponse,
+      res,
       replyHeaders,
       responseCompression,
       finished: false,
@@ -241,13 +304,14 @@ export class Engine {
     };
     this.active.add(call);
     let messages: RequestMessages | undefined;
-    ex.res.once("close", () => {
+    // 'close' comes once; `on` spares the wrapper `once` builds.
+    ex.res.on("close", () => {
       this.active.delete(call);
       if (ex.timer) clearTimeout(ex.timer);
       if (!ex.finished) {
         // The client went away (reset stream, closed socket) before the response ended.
         ex.finished = true;
-        const error = resetError(req);
+        const error = resetError(http2Stream);
         call.abort(error);
         messages?.fail(error);
       }
@@ -301,7 +365,8 @@ export class Engine {
       }
     };
     const onEnd = () => {
-      req.off("data", onData);
+      // No 'data' follows 'end', so onData stays: removing a Readable's last 'data' listener
+      // costs more than the listener.
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       this.received(ex, requestCompression, body);
     };
@@ -425,23 +490,33 @@ export class Engine {
   }
 
   private answerUnary(ex: Exchange, message: unknown): void {
-    let payload: Uint8Array;
-    try {
-      payload = ex.route.serialization.getO(ex.wire.binary).serialize(message as never);
-    } catch (error) {
-      this.finish(ex, error);
-      return;
-    }
-    if (ex.wire.enveloped) {
-      const compression = ex.responseCompression;
-      if (compression && payload.byteLength >= this.options.compressMinBytes) {
-        compression.compress(payload).then(
-          (compressed) => this.finish(ex, undefined, envelopeFrame(compressedFlag, compressed)),
+    const { wire } = ex;
+    if (wire.enveloped) {
+      let frame: Buffer | Promise<Buffer>;
+      try {
+        frame = this.frame(ex, message as object, wire.binary);
+      } catch (error) {
+        this.finish(ex, error);
+        return;
+      }
+      if (frame instanceof Promise) {
+        frame.then(
+          (compressed) => this.finish(ex, undefined, compressed),
           (error: unknown) => this.finish(ex, error),
         );
         return;
       }
-      this.finish(ex, undefined, envelopeFrame(0, payload));
+      this.finish(ex, undefined, frame);
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      // A shared message's Connect unary body is its cached envelope's payload.
+      payload = isSharedEncoding(message as object)
+        ? this.plainFrame(ex, message as object, wire.binary).subarray(5)
+        : ex.route.serialization.getO(wire.binary).serialize(message as never);
+    } catch (error) {
+      this.finish(ex, error);
       return;
     }
     this.finishConnectUnary(ex, undefined, payload);
@@ -480,22 +555,29 @@ export class Engine {
 
   /** One enveloped message; a shared message is encoded once per format and reused. */
   private frame(ex: Exchange, message: object, binary: boolean): Buffer | Promise<Buffer> {
-    const shared = isSharedEncoding(message);
-    const cache = binary ? this.binaryFrames : this.jsonFrames;
     const compression = ex.responseCompression;
     const { compressMinBytes } = this.options;
-    let plain = shared ? cache.get(message) : undefined;
-    if (plain === undefined) {
+    if (!isSharedEncoding(message)) {
       const payload = ex.route.serialization.getO(binary).serialize(message as never);
       if (compression && payload.byteLength >= compressMinBytes) {
         return compression.compress(payload).then((c) => envelopeFrame(compressedFlag, c));
       }
-      plain = envelopeFrame(0, payload);
-      if (shared) cache.set(message, plain);
-      return plain;
+      return envelopeFrame(0, payload);
     }
+    const plain = this.plainFrame(ex, message, binary);
     if (compression && plain.byteLength - 5 >= compressMinBytes) {
       return compression.compress(plain.subarray(5)).then((c) => envelopeFrame(compressedFlag, c));
+    }
+    return plain;
+  }
+
+  /** The uncompressed envelope of a shared message, encoded on first use. */
+  private plainFrame(ex: Exchange, message: object, binary: boolean): Buffer {
+    const cache = binary ? this.binaryFrames : this.jsonFrames;
+    let plain = cache.get(message);
+    if (plain === undefined) {
+      plain = envelopeFrame(0, ex.route.serialization.getO(binary).serialize(message as never));
+      cache.set(message, plain);
     }
     return plain;
   }
@@ -641,6 +723,8 @@ export class Engine {
   }
 }
 
+function ignore(): void {}
+
 function endWith(res: AnyResponse, frame: Buffer | undefined, last: Buffer): void {
   try {
     res.end(frame ? Buffer.concat([frame, last]) : last);
@@ -678,12 +762,23 @@ function header(headers: NodeHeaders, name: string): string | null {
       : String(value);
 }
 
+const grpcCompressionHeaders = {
+  encoding: "grpc-encoding",
+  acceptEncoding: "grpc-accept-encoding",
+};
+const connectStreamCompressionHeaders = {
+  encoding: "connect-content-encoding",
+  acceptEncoding: "connect-accept-encoding",
+};
+const connectUnaryCompressionHeaders = {
+  encoding: "content-encoding",
+  acceptEncoding: "accept-encoding",
+};
+
 function compressionHeaders(wire: Wire): { encoding: string; acceptEncoding: string } {
-  if (wire.protocol !== "connect")
-    return { encoding: "grpc-encoding", acceptEncoding: "grpc-accept-encoding" };
-  if (wire.enveloped)
-    return { encoding: "connect-content-encoding", acceptEncoding: "connect-accept-encoding" };
-  return { encoding: "content-encoding", acceptEncoding: "accept-encoding" };
+  if (wire.protocol !== "connect") return grpcCompressionHeaders;
+  if (wire.enveloped) return connectStreamCompressionHeaders;
+  return connectUnaryCompressionHeaders;
 }
 
 function queryParam(url: string, name: string): string | null {
@@ -763,8 +858,7 @@ function toConnectError(error: unknown): ConnectError | undefined {
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }
 
-function resetError(req: AnyRequest): ConnectError {
-  const stream = (req as Http2ServerRequest).stream;
+function resetError(stream: Http2Stream | undefined): ConnectError {
   const rstCode = stream?.rstCode;
   if (rstCode === 7)
     return new ConnectError(

@@ -3,12 +3,13 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { createTestPki } from "@grouppe/testkit";
 import fc from "fast-check";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fastifyEnginePlugin } from "../src/index.js";
+import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
 import { ProbeSchema, testInterceptor, testRoutes } from "./support/test-service.js";
 import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/wire-client.js";
 
@@ -16,13 +17,15 @@ import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/
  * The engine and stock connect-es (connect-fastify) get the same random requests, valid and
  * not, over HTTP/2 or HTTP/1.1 (one TLS server each, ALPN picks); status, headers, trailers and
  * decoded bodies must agree, except for the differences the README lists, which are mapped
- * here before comparing.
+ * here before comparing. A third server has the engine take gRPC calls on HTTP/2 straight
+ * from the stream (`http2Streams`); it must answer like the other two.
  */
 
 const limits = { readMaxBytes: 300, writeMaxBytes: 1_500, compressMinBytes: 32 };
 const maxTimeoutMs = 60_000;
 
 let engineApp: FastifyInstance;
+let streamApp: FastifyInstance;
 let stockApp: FastifyInstance;
 interface Client {
   h2: http2.ClientHttp2Session;
@@ -30,7 +33,10 @@ interface Client {
   port: number;
 }
 let engine: Client;
+let streams: Client;
 let stock: Client;
+/** gRPC calls the stream path took; the property checks it took some. */
+let streamCalls = 0;
 let ca: string;
 
 async function start(app: FastifyInstance): Promise<Client> {
@@ -58,6 +64,21 @@ beforeAll(async () => {
     maxTimeoutMs,
     ...limits,
   });
+  streamApp = fastify(tls) as unknown as FastifyInstance;
+  await streamApp.register(fastifyEnginePlugin, {
+    routes: testRoutes,
+    interceptors: [testInterceptor],
+    maxTimeoutMs,
+    ...limits,
+    http2Streams: {
+      install: (handler) =>
+        offerHttp2Streams(streamApp.server as unknown as http2.Http2SecureServer, handler),
+      context: () => {
+        streamCalls++;
+        return { contextValues: createContextValues() };
+      },
+    },
+  });
   stockApp = fastify(tls) as unknown as FastifyInstance;
   // Stock connect-es refuses deadlines above its maximum; the engine caps them. Without a
   // maximum here both accept every deadline the generator makes.
@@ -66,15 +87,19 @@ beforeAll(async () => {
     interceptors: [testInterceptor],
     ...limits,
   });
-  [engine, stock] = await Promise.all([start(engineApp), start(stockApp)]);
+  [engine, streams, stock] = await Promise.all([
+    start(engineApp),
+    start(streamApp),
+    start(stockApp),
+  ]);
 });
 
 afterAll(async () => {
-  for (const client of [engine, stock]) {
+  for (const client of [engine, streams, stock]) {
     client?.h2.close();
     client?.h1.destroy();
   }
-  await Promise.all([engineApp?.close(), stockApp?.close()]);
+  await Promise.all([engineApp?.close(), streamApp?.close(), stockApp?.close()]);
 });
 
 const contentTypes = [
@@ -265,17 +290,21 @@ describe("engine vs stock connect-es", () => {
     await fc.assert(
       fc.asyncProperty(requestArb, async (generated) => {
         const request = build(generated);
-        const [fromEngine, fromStock] = await Promise.all([
+        const [fromEngine, fromStreams, fromStock] = await Promise.all([
           sendTo(engine, request, generated.http1),
+          sendTo(streams, request, generated.http1),
           sendTo(stock, request, generated.http1),
         ]);
         const want = expected(fromStock, generated);
         if (want.headers["content-length"] === "compressed") {
           fromEngine.headers["content-length"] = "compressed";
+          fromStreams.headers["content-length"] = "compressed";
         }
         expect(fromEngine).toEqual(want);
+        expect(fromStreams).toEqual(want);
       }),
       { numRuns: 200 },
     );
+    expect(streamCalls).toBeGreaterThan(0);
   });
 });

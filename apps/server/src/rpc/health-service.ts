@@ -6,6 +6,7 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@grouppe/api/health";
+import { shareEncoding } from "@grouppe/engine";
 
 export { ServingStatus };
 
@@ -88,8 +89,16 @@ function nextChange(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** One answer per status, marked shared: the engine encodes each once per wire format. */
+const responses = new Map<ServingStatus, HealthCheckResponse>();
+
 function response(status: ServingStatus): HealthCheckResponse {
-  return create(HealthCheckResponseSchema, { status });
+  let answer = responses.get(status);
+  if (answer === undefined) {
+    answer = shareEncoding(create(HealthCheckResponseSchema, { status }));
+    responses.set(status, answer);
+  }
+  return answer;
 }
 
 /**

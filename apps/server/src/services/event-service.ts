@@ -6,11 +6,14 @@ import {
   type Event,
   EventSchema,
   type EventService,
+  type GetEventResponse,
+  GetEventResponseSchema,
   type ImportError,
   ImportErrorSchema,
   ImportEventsRequestSchema,
   Relation,
 } from "@grouppe/api";
+import { shareEncoding } from "@grouppe/engine";
 import { DomainError } from "../domain/domain-error.js";
 import { checkEventDetails } from "../domain/event-rules.js";
 import { isInTimeRange } from "../domain/time-range.js";
@@ -27,7 +30,7 @@ import {
 import { type Caller, callerKey } from "../rpc/context.js";
 import { malformedFields } from "../rpc/malformed-fields.js";
 import { isUuid } from "../store/is-uuid.js";
-import type { EventDetails, EventQuery, ImportRow } from "../store/records.js";
+import type { EventDetails, EventQuery, EventRecord, ImportRow } from "../store/records.js";
 import type { EventStore } from "../store/stores.js";
 import {
   toAttendeeMessage,
@@ -158,12 +161,25 @@ function isAttendeePosition(value: unknown): value is AttendeePosition {
 export function createEventService(deps: EventServiceDeps): EventServiceImpl {
   const { events, validator, pageTokens } = deps;
   const batchSize = deps.importBatchSize ?? 500;
+  /**
+   * GetEvent's answer to anonymous readers, per record. The read cache hands out the same
+   * record object until the event changes, so the answer is built once and, marked shared,
+   * encoded once per wire format; a changed event is a new record, hence a new answer.
+   */
+  const anonymousAnswers = new WeakMap<EventRecord, GetEventResponse>();
 
   return {
     async getEvent(req, context) {
-      const event = await events.get(req.id, userOf(context));
+      const viewerId = userOf(context);
+      const event = await events.get(req.id, viewerId);
       if (!event) throw eventNotFound();
-      return { event: toEventMessage(event) };
+      if (viewerId !== undefined) return { event: toEventMessage(event) };
+      let answer = anonymousAnswers.get(event);
+      if (answer === undefined) {
+        answer = shareEncoding(create(GetEventResponseSchema, { event: toEventMessage(event) }));
+        anonymousAnswers.set(event, answer);
+      }
+      return answer;
     },
 
     async listEvents(req, context) {

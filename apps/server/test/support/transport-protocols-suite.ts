@@ -179,6 +179,29 @@ export function describeTransportProtocols(env: Record<string, string>): void {
       expect(page.headers["x-request-id"]).toMatch(uuid);
     });
 
+    it("gives gRPC calls over HTTP/2 the same request ids and log lines", async () => {
+      const { requestId: generated } = await grpcJs.check("");
+      expect(generated).toMatch(uuid);
+      const { requestId: replaced } = await grpcJs.check("", "has spaces in it");
+      expect(replaced).toMatch(uuid);
+      const requestId = `grpc-${randomUUID()}`;
+      const { requestId: kept } = await grpcJs.check("", requestId);
+      expect(kept).toBe(requestId);
+      await eventually(() => logLines().some((line) => line.requestId === requestId), {
+        what: "the RPC log line",
+        timeoutMs: 5_000,
+      });
+      const lines = logLines().filter((line) => line.requestId === requestId);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          msg: "rpc finished",
+          rpc: "grpc.health.v1.Health/Check",
+          protocol: "grpc_proto",
+          code: "OK",
+        }),
+      ]);
+    });
+
     it("logs each RPC once, with its request id, protocol, code and duration but no headers or body", async () => {
       const requestId = `log-${randomUUID()}`;
       const secret = `Bearer secret-${randomUUID()}`;

@@ -111,7 +111,7 @@ export const aborts: unknown[] = [];
 /** How many calls have reached their handler and wait for their signal to abort. */
 export const waiting = { count: 0 };
 
-/** One message marked with `shareEncoding`, streamed by Count when asked. */
+/** One message marked with `shareEncoding`, answered by Echo and streamed by Count when asked. */
 export const sharedReply = shareEncoding(
   create(ReplySchema, { text: "shared", index: 1 }),
 ) as unknown as {
@@ -163,7 +163,7 @@ export function testRoutes(router: ConnectRouter): void {
     async echo(request: Probe, context: HandlerContext) {
       if (request.wait) await waitForAbort(context.signal);
       maybeFail(request, context);
-      return reply(request, 0);
+      return request.shared ? sharedReply : reply(request, 0);
     },
     async *count(request: Probe, context: HandlerContext) {
       const n = Math.min(Math.max(request.count, 0), 5);
