@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGrouppeClient, type GrouppeClient } from "@grouppe/client";
-import { eventually } from "@grouppe/testkit";
+import { eventually, pseudoTerminalAvailable, runInPseudoTerminal } from "@grouppe/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateFiles, tlsEnv, writeCertificates } from "./support/certificates.js";
 import { runCli, spawnCli, startCli } from "./support/run-cli.js";
@@ -248,6 +248,77 @@ describe("grouppe commands", () => {
     expect(again.stdout).toMatch(/invalid +3\n/);
     expect(again.stdout).toMatch(/│ 5002 +│ row-5000 │/);
   });
+});
+
+describe("grouppe import on a terminal", () => {
+  const csi = "\u001b[";
+  /** What one drawing of the bar shows. */
+  const shown = /^importing \|[█░]+\| (\d+)% \| (\d+) rows \| (\d+) rows\/s \| ETA (\S+)$/;
+
+  it.skipIf(!pseudoTerminalAvailable())(
+    "redraws one progress line with rows/s and an ETA that fits 80 columns, then prints the summary",
+    async () => {
+      const rows = Array.from({ length: 1_000 }, (_, i) =>
+        JSON.stringify({
+          key: `tty-${i}`,
+          title: `Terminal ${i}`,
+          starts_at: "2030-04-01T18:00:00Z",
+          ends_at: i === 700 ? "2030-04-01T17:00:00Z" : "2030-04-01T20:00:00Z",
+          time_zone: "Europe/Berlin",
+          address: `Street ${i}`,
+        }),
+      );
+      const file = join(dir, "terminal.jsonl");
+      await writeFile(file, `${rows.join("\n")}\n`);
+      const { code, output } = await runInPseudoTerminal(
+        process.execPath,
+        [
+          join(repoRoot, "apps/cli/bin/grouppe.js"),
+          "import",
+          file,
+          "--organizer",
+          ada.id,
+          "--cert",
+          certs.client,
+          "--key",
+          certs.clientKey,
+        ],
+        { env: { PATH: process.env.PATH, ...env }, cwd: repoRoot, columns: 80 },
+      );
+      expect(code).toBe(7);
+
+      const summaryAt = output.indexOf(`${file}: `);
+      expect(summaryAt).toBeGreaterThan(0);
+      // Every drawing starts over at column 1 of the same line: one line feed, before the summary.
+      const bar = output.slice(0, summaryAt);
+      expect(bar.indexOf("\n")).toBe(bar.length - 1);
+      // Each drawing goes to column 1, draws, and clears what an older, longer one left.
+      const drawings = bar
+        .split(`${csi}1G`)
+        .slice(1)
+        .map((drawing) => drawing.slice(0, drawing.indexOf(`${csi}0K`)));
+      expect(drawings.length).toBeGreaterThanOrEqual(2);
+      for (const drawing of drawings) expect(drawing.length).toBeLessThanOrEqual(80);
+      const frames = drawings.map((drawing) => shown.exec(drawing));
+      expect(frames).not.toContain(null);
+
+      const [first, last] = [frames[0], frames.at(-1)];
+      expect(first?.slice(1, 3)).toEqual(["0", "0"]);
+      expect(last?.slice(1, 3)).toEqual(["100", "1000"]);
+      expect(Number(last?.[3])).toBeGreaterThan(0);
+      expect(last?.[4]).toBe("0s");
+      // The cursor the bar hid comes back before the summary.
+      expect(bar.lastIndexOf(`${csi}?25h`)).toBeGreaterThan(bar.lastIndexOf("importing"));
+
+      const summary = output.slice(summaryAt + file.length).replaceAll("\r\n", "\n");
+      expect(summary).toMatch(/^: 1000 rows in \d+\.\d s \(\d+ rows\/s\)\n/);
+      expect(summary).toContain("  created          999\n");
+      expect(summary).toContain("  already present  0\n");
+      expect(summary).toContain("  invalid          1\n");
+      // JSON lines have no header: row i is on line i + 1.
+      expect(summary).toMatch(/│ 701 +│ tty-700 +│ .*ends_at must be after starts_at/);
+    },
+  );
 });
 
 describe("README", () => {

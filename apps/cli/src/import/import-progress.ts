@@ -1,6 +1,18 @@
 import { Presets, SingleBar } from "cli-progress";
 import type { TextOutput } from "../cli-io.js";
 
+/**
+ * Room the bar's text takes besides the bar itself, at its widest ("importing |", "| 100% |
+ * 1000000 rows | 100000 rows/s | ETA 1h20m"). The bar keeps auto-wrap off while it draws, so
+ * a line wider than the terminal loses its end, which is where rows/s and the ETA are.
+ */
+const textColumns = 60;
+
+/** The bar's width on a terminal `columns` wide (80 when it does not say). */
+export function barSize(columns: number | undefined): number {
+  return Math.max(10, Math.min(40, (columns || 80) - textColumns));
+}
+
 /** How often the plain progress line is written when stderr is not a terminal. */
 const plainEveryMs = 2_000;
 
@@ -20,12 +32,14 @@ function rate(rows: number, startedAt: number): number {
 export function createImportProgress(output: TextOutput, totalBytes: number): ImportProgress {
   const startedAt = performance.now();
   if (output.isTTY) {
+    const stream = output as NodeJS.WriteStream;
     const bar = new SingleBar(
       {
         // cli-progress only draws on a real terminal stream, which a TTY output is.
-        stream: output as NodeJS.WriteStream,
+        stream,
         format:
           "importing |{bar}| {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}",
+        barsize: barSize(stream.columns),
         etaBuffer: 50,
         fps: 10,
         hideCursor: true,
