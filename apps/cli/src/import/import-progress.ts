@@ -9,7 +9,7 @@ import type { TextOutput } from "../cli-io.js";
 const textColumns = 60;
 
 /** The bar's width on a terminal `columns` wide (80 when it does not say). */
-export function barSize(columns: number | undefined): number {
+function barSize(columns: number | undefined): number {
   return Math.max(10, Math.min(40, (columns || 80) - textColumns));
 }
 
