@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { createSecureContext } from "node:tls";
 import { defaultPasswordCost } from "./auth/passwords.js";
+import { type PgliteOptimize, pgliteOptimizeChoices } from "./store/pglite-optimize.js";
 
 /**
  * Everything the server can be told, read once from the environment at start-up. A bad value
@@ -18,6 +19,8 @@ export interface Config {
   /** PostgreSQL when set; otherwise PGlite in `dataDir`. */
   databaseUrl?: string;
   dataDir: string;
+  /** With PGlite: compile its WebAssembly for `memory` (baseline only) or `speed` (tier-up). */
+  pgliteOptimize: PgliteOptimize;
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   allowPlaintext: boolean;
   corsOrigins: string[];
@@ -243,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     ]),
     databaseUrl,
     dataDir: resolve(env.GROUPPE_DATA_DIR?.trim() || "./data"),
+    pgliteOptimize: oneOf(env, "GROUPPE_PGLITE_OPTIMIZE", "memory", pgliteOptimizeChoices),
     tls: cert && key ? { cert, key, clientCa } : undefined,
     allowPlaintext,
     corsOrigins: origins(env, "GROUPPE_CORS_ORIGINS"),

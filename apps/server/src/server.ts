@@ -51,6 +51,7 @@ export async function createServer(
   const db = await openDb({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    pgliteOptimize: config.pgliteOptimize,
     onError: (error, what) => logger.error({ err: error }, `database: ${what}`),
   });
   let rpc: Rpc | undefined;

@@ -99,6 +99,14 @@ describe("loadConfig", () => {
     );
   });
 
+  it("keeps PGlite optimized for memory unless GROUPPE_PGLITE_OPTIMIZE=speed", () => {
+    expect(loadConfig({}).pgliteOptimize).toBe("memory");
+    expect(loadConfig({ GROUPPE_PGLITE_OPTIMIZE: "speed" }).pgliteOptimize).toBe("speed");
+    expect(configError({ GROUPPE_PGLITE_OPTIMIZE: "fast" })).toMatch(
+      /GROUPPE_PGLITE_OPTIMIZE="fast" is invalid.*memory, speed/,
+    );
+  });
+
   it("refuses an idle-connection timeout that would cut quiet streams", () => {
     expect(
       configError({ GROUPPE_CONNECTION_TIMEOUT_MS: "10000", GROUPPE_HEARTBEAT_MS: "15000" }),

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
+import { choosePgliteOptimize, pgliteOptimizeChosen } from "./pglite-optimize.js";
 
 /** The `dataDir` of a database that lives only as long as the process. */
 export const inMemory = "memory://";
@@ -18,25 +18,6 @@ export const pgliteSettings: Readonly<Record<string, string>> = {
   max_connections: "8",
 };
 
-let baselineOnly = false;
-
-/**
- * Keeps PGlite's WebAssembly on V8's baseline compiler (Liftoff). With tier-up, V8 recompiles
- * hot functions with its optimizing compiler, and one of PostgreSQL's (about 100 KB of wasm)
- * takes over 600 MB of compiler memory for a few seconds: the process peaked at 700-800 MB where
- * it idles under 200. The price is CPU inside PGlite: in a micro-benchmark of 3,000 each,
- * inserts ran as fast as with tier-up, lookups by an indexed column took 1.5-1.8 times as long
- * (about 0.5 ms more each) and small scans 1.2-1.9 times. Event reads mostly come from the read
- * cache, so the server's throughput is bound elsewhere. The flags are read when a module is
- * compiled, so they are set before the first PGlite starts; they apply to the whole process.
- */
-function keepWasmOnBaselineCompiler(): void {
-  if (baselineOnly) return;
-  setFlagsFromString("--no-wasm-tier-up");
-  setFlagsFromString("--no-wasm-dynamic-tiering");
-  baselineOnly = true;
-}
-
 function startParams(): string[] {
   const params = [...PGlite.defaultStartParams];
   for (const [name, value] of Object.entries(pgliteSettings)) params.push("-c", `${name}=${value}`);
@@ -51,10 +32,11 @@ export function holdsDatabase(dataDir: string): boolean {
 /**
  * Starts PGlite on `dataDir` (a directory, created when missing, or `memory://`). A `template`
  * tarball fills a `dataDir` that holds no database yet; without one PGlite runs initdb there.
+ * Unless {@link choosePgliteOptimize} was called, the process keeps PGlite optimized for memory.
  */
 export async function startPglite(dataDir: string, template?: Blob): Promise<PGlite> {
   if (!dataDir.startsWith(inMemory)) await mkdir(dataDir, { recursive: true });
-  keepWasmOnBaselineCompiler();
+  if (pgliteOptimizeChosen() === undefined) choosePgliteOptimize("memory");
   return PGlite.create(dataDir, {
     startParams: startParams(),
     ...(template && !holdsDatabase(dataDir) ? { loadDataDir: template } : {}),
