@@ -10,8 +10,13 @@ export default mergeConfig(
     plugins: [svelte({ configFile: false })],
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-      testTimeout: 60_000,
+      // A bound on a hang: one browser walk-through takes 20-30 s alone, and twice that beside
+      // the rest of the suite on 2 cores.
+      testTimeout: 180_000,
       hookTimeout: 180_000,
+      // The three browser files and the session file each wait on Chromium and a server most
+      // of the time; two at a time overlap those waits.
+      maxWorkers: 2,
     },
   }),
 );
