@@ -14,9 +14,7 @@ export default mergeConfig(
       // the rest of the suite on 2 cores.
       testTimeout: 180_000,
       hookTimeout: 180_000,
-      // The three browser files and the session file each wait on Chromium and a server most
-      // of the time; two at a time overlap those waits.
-      maxWorkers: 2,
+
     },
   }),
 );
