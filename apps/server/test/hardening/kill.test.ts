@@ -14,7 +14,7 @@ import {
 } from "../../src/testing/index.js";
 import { eventInput } from "../support/event-input.js";
 import { expectHealthyProcess, processResources } from "./process-checks.js";
-import { h1 } from "./wire.js";
+import { connectJson } from "./wire.js";
 
 const available = await postgresAvailable();
 const skip = "skip" in available ? available.skip : undefined;
@@ -27,16 +27,8 @@ afterAll(async () => {
   for (const cleanup of cleanups) await cleanup().catch(() => undefined);
 });
 
-async function call(server: ServerProcess, path: string, body: unknown, token = "") {
-  const answer = await h1(server.url, {
-    path,
-    headers: {
-      "content-type": "application/json",
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: answer.status, json: JSON.parse(answer.body.toString("utf8")) as never };
+function call(server: ServerProcess, path: string, body: unknown, token = "") {
+  return connectJson(server.url, path, body, token);
 }
 
 async function start(env: Record<string, string>, dataDir: string): Promise<ServerProcess> {

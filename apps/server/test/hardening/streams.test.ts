@@ -21,7 +21,7 @@ import {
   processResources,
 } from "./process-checks.js";
 import type { Resources } from "./resources.js";
-import { envelope, h1 } from "./wire.js";
+import { connectJson, envelope } from "./wire.js";
 
 const watchStreams = 10_000;
 /** 100 streams per connection: the server's default concurrent-stream limit. */
@@ -40,16 +40,9 @@ let baseline: Resources;
 let inspectorPort = 0;
 
 async function call(path: string, body: unknown, auth = true) {
-  const answer = await h1(server.url, {
-    path,
-    headers: {
-      "content-type": "application/json",
-      ...(auth ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  expect(answer.status, answer.body.toString()).toBe(200);
-  return JSON.parse(answer.body.toString("utf8")) as unknown;
+  const answer = await connectJson(server.url, path, body, auth ? token : "");
+  expect(answer.status, answer.text).toBe(200);
+  return answer.json as unknown;
 }
 
 beforeAll(async () => {

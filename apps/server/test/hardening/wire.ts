@@ -46,6 +46,25 @@ function flat(
   return out;
 }
 
+/** A Connect JSON call over HTTP/1.1, with a bearer token when given: its status and body. */
+export async function connectJson(
+  url: string,
+  path: string,
+  body: unknown,
+  token = "",
+): Promise<{ status: number; json: never; text: string }> {
+  const answer = await h1(url, {
+    path,
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = answer.body.toString("utf8");
+  return { status: answer.status, json: JSON.parse(text) as never, text };
+}
+
 /** One HTTP/1.1 request on a new connection. */
 export function h1(
   url: string,
