@@ -73,6 +73,7 @@ interface TestServer {
 const servers: TestServer[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
@@ -327,6 +328,11 @@ describe.skipIf(unavailable !== null)("rate limits in PostgreSQL", () => {
   });
 
   it("shares counters between servers on the same database, in the background", async () => {
+    // Counts live in one-minute windows; a run that crossed a window's end would start
+    // counting afresh halfway. The clock the counters read is stopped mid-window (the sync
+    // timers run on real time).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
     const limits = { ...roomy, perUser: 4 };
     const syncMs = 20;
     const first = await startServer({ limits, db, syncMs });
