@@ -302,7 +302,10 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
     });
 
     // The reload forgets the access token; the cookie brings the session back.
+    // The new page restores the session itself; only once that refresh is answered can the
+    // next response be told to be the reload's (a late answer to a replaced page has no body).
     await page.goto("/my-events");
+    await page.getByRole("link", { name: title }).waitFor();
     const restored = await sessionFrom("RefreshToken", () => page.reload());
     await page.getByRole("link", { name: title }).waitFor();
     await page.getByTestId("signed-in-as").waitFor({ state: "attached" });
