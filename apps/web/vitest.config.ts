@@ -14,7 +14,6 @@ export default mergeConfig(
       // the rest of the suite on 2 cores.
       testTimeout: 180_000,
       hookTimeout: 180_000,
-
     },
   }),
 );

@@ -11,7 +11,13 @@ import { createWatchHandlers, type WatchHandlers } from "./watch-handlers.js";
 /** What live updates need from the rest of the server. */
 export interface LiveDeps {
   db: Db;
+  /** What the change feed reads each changed event from: never a cached copy. */
   events: EventStore;
+  /**
+   * What a new watch stream reads its first snapshot from; may be a read cache. The stream
+   * subscribes before it reads, so a change the cached copy does not show yet still reaches it.
+   */
+  snapshots: Pick<EventStore, "get">;
   config: Config["live"];
   /** Aborts when the server shuts down; every watch stream then ends with UNAVAILABLE. */
   shutdown: AbortSignal;
@@ -42,7 +48,7 @@ export async function createLive(deps: LiveDeps): Promise<Live> {
     logger,
   });
   const handlers = createWatchHandlers({
-    events: deps.events,
+    events: deps.snapshots,
     eventBroker,
     feedBroker,
     config: deps.config,

@@ -14,6 +14,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../config.js";
 import { callerKey, peerKey } from "../rpc/context.js";
+import { cacheEventReads } from "../store/cached-event-store.js";
 import {
   createStores,
   type Db,
@@ -100,7 +101,11 @@ interface Harness {
 }
 
 async function startLive(
-  options: { config?: Partial<Config["live"]>; events?: EventStore } = {},
+  options: {
+    config?: Partial<Config["live"]>;
+    events?: EventStore;
+    snapshots?: Pick<EventStore, "get">;
+  } = {},
 ): Promise<Harness> {
   const logLines: string[] = [];
   const logger = pino(
@@ -116,6 +121,7 @@ async function startLive(
   const live = await createLive({
     db,
     events: options.events ?? stores.events,
+    snapshots: options.snapshots ?? options.events ?? stores.events,
     config: { ...liveConfig, ...options.config },
     shutdown: shutdown.signal,
     logger,
@@ -323,6 +329,51 @@ describe("WatchEvent", () => {
       expect(reads - readsBefore).toBe(1);
     } finally {
       await harness.close();
+    }
+  });
+
+  it("takes snapshots from the read cache, and a change the cached copy misses still arrives", async () => {
+    let reads = 0;
+    const counted: EventStore = {
+      ...stores.events,
+      get: (id, viewerId) => {
+        reads++;
+        return stores.events.get(id, viewerId);
+      },
+    };
+    const cache = await cacheEventReads(counted, db);
+    const harness = await startLive({ snapshots: cache, config: { maxWatchersPerUser: 100 } });
+    try {
+      const { event } = await stores.events.create({
+        organizerId,
+        details: details({ capacity: 10 }),
+      });
+      const first = watch(harness, event.id);
+      await next(first, "first snapshot");
+      const others = Array.from({ length: 20 }, () => watch(harness, event.id));
+      await Promise.all(others.map((stream) => next(stream, "snapshot")));
+      expect(reads, "database reads for 21 snapshots of one unchanged event").toBe(1);
+
+      // A watcher that opens while an RSVP commits, at every point of the notice's way to the
+      // cache and the change feed: whatever its snapshot shows, it ends on the new count.
+      for (const [index, userId] of attendeeIds.slice(0, 4).entries()) {
+        const joining = stores.events.join(event.id, userId);
+        for (let turn = 0; turn < index * 2; turn++) await new Promise(setImmediate);
+        const late = watch(harness, event.id);
+        await joining;
+        let count = -1;
+        while (count < index + 1) {
+          const message = await next(late, `RSVP ${index + 1} on a watcher opened during it`);
+          const { change } = message;
+          if (change.case === "snapshot" || change.case === "attendance") {
+            count = change.value.attendeeCount;
+          }
+        }
+        expect(count).toBe(index + 1);
+      }
+    } finally {
+      await harness.close();
+      await cache.close();
     }
   });
 

@@ -48,15 +48,18 @@ export async function createRpc(deps: RpcDeps): Promise<Rpc> {
   const validator = createValidator();
   const keys = await openTokenKeys(deps);
   const tokens = new Tokens({ keys, ...config.auth });
-  // The change feed reads the store itself: it must see each change, never a cached copy.
+  const events = await cacheEventReads(stores.events, db);
+  // The change feed reads the store itself: it must see each change, never a cached copy. New
+  // watch streams take their snapshot from the cache: reconnecting watchers (after a deploy,
+  // say) then cost no database read each.
   const live = await createLive({
     db,
     events: stores.events,
+    snapshots: events,
     config: config.live,
     shutdown,
     logger,
   });
-  const events = await cacheEventReads(stores.events, db);
 
   const pageTokens = new PageTokens(await serverSecret(db, "page-token"));
   const eventService = createEventService({ events, validator, watch: live, pageTokens });

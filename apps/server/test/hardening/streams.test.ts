@@ -122,6 +122,14 @@ describe("many streams", () => {
           te: "trailers",
         });
         let pending: Buffer = Buffer.alloc(0);
+        let status = "no status";
+        const readStatus = (headers: http2.IncomingHttpHeaders) => {
+          if (headers["grpc-status"] !== undefined) {
+            status = `grpc-status ${headers["grpc-status"]} ${headers["grpc-message"] ?? ""}`;
+          }
+        };
+        stream.on("response", readStatus);
+        stream.on("trailers", readStatus);
         return new Promise<void>((resolve) => {
           stream.on("data", (chunk: Buffer) => {
             pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
@@ -135,7 +143,7 @@ describe("many streams", () => {
           stream.on("close", () => {
             if ((received[index] ?? 0) < 3) {
               ended.push(
-                `stream ${index} ended after ${received[index]} messages (${stream.rstCode})`,
+                `stream ${index} ended after ${received[index]} messages (${status}, RST ${stream.rstCode})`,
               );
             }
             resolve();
@@ -158,10 +166,27 @@ describe("many streams", () => {
         }).catch((error: Error) => {
           throw new Error(`${error.message}; ${opened()}`);
         });
+        // Counted before each snapshot is sent, so every stream is counted by now; one the
+        // server ended meanwhile shows in `ended`, with its status, rather than as a number.
+        const openOnServer = () =>
+          metric(adminUrl, "grpc_server_open_streams", 'method="WatchEvent"');
+        let lastCount = 0;
+        await eventually(
+          async () => {
+            if (ended.length > 0) return true;
+            lastCount = await openOnServer();
+            return lastCount === watchStreams;
+          },
+          {
+            what: "every stream counted open on the server",
+            timeoutMs: hangBoundMs,
+            intervalMs: 200,
+          },
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}; last count ${lastCount}`);
+        });
         expect(ended.slice(0, 5)).toEqual([]);
-        expect(await metric(adminUrl, "grpc_server_open_streams", 'method="WatchEvent"')).toBe(
-          watchStreams,
-        );
+        expect(await openOnServer()).toBe(watchStreams);
         await rename("Svelte meetup, renamed");
         await eventually(() => atLeast(2) || ended.length > 0, {
           what: "every first update",
@@ -171,11 +196,11 @@ describe("many streams", () => {
         await Promise.all(done);
         expect(ended.slice(0, 5)).toEqual([]);
         // The server learns of each cancel from its RST_STREAM; then nothing of it is left.
-        await eventually(
-          async () =>
-            (await metric(adminUrl, "grpc_server_open_streams", 'method="WatchEvent"')) === 0,
-          { what: "no WatchEvent stream open on the server", timeoutMs: hangBoundMs },
-        );
+        await eventually(async () => (await openOnServer()) === 0, {
+          what: "no WatchEvent stream open on the server",
+          timeoutMs: hangBoundMs,
+          intervalMs: 200,
+        });
         expect(await metric(adminUrl, "grpc_server_in_flight", 'method="WatchEvent"')).toBe(0);
       } finally {
         for (const session of sessions) session.destroy();
