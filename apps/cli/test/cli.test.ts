@@ -208,16 +208,7 @@ describe("grouppe commands", () => {
     });
     const file = join(dir, "events.csv");
     await writeFile(file, `${header}\n${rows.join("\n")}\n`);
-    const importArgs = [
-      "import",
-      file,
-      "--organizer",
-      ada.id,
-      "--cert",
-      certs.client,
-      "--key",
-      certs.clientKey,
-    ];
+    const importArgs = importAsAda(file);
 
     const first = await runCli([...importArgs, "--json"], env);
     expect(first.code).toBe(7);
@@ -250,6 +241,11 @@ describe("grouppe commands", () => {
   });
 });
 
+/** `grouppe import FILE` for Ada's events, as an internal service (client certificate) runs it. */
+function importAsAda(file: string): string[] {
+  return ["import", file, "--organizer", ada.id, "--cert", certs.client, "--key", certs.clientKey];
+}
+
 describe("grouppe import on a terminal", () => {
   const csi = "\u001b[";
   /** What one drawing of the bar shows. */
@@ -272,17 +268,7 @@ describe("grouppe import on a terminal", () => {
       await writeFile(file, `${rows.join("\n")}\n`);
       const { code, output } = await runInPseudoTerminal(
         process.execPath,
-        [
-          join(repoRoot, "apps/cli/bin/grouppe.js"),
-          "import",
-          file,
-          "--organizer",
-          ada.id,
-          "--cert",
-          certs.client,
-          "--key",
-          certs.clientKey,
-        ],
+        [join(repoRoot, "apps/cli/bin/grouppe.js"), ...importAsAda(file)],
         { env: { PATH: process.env.PATH, ...env }, cwd: repoRoot, columns: 80 },
       );
       expect(code).toBe(7);

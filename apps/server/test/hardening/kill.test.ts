@@ -12,7 +12,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "../../src/testing/index.js";
-import { eventInput } from "../support/event-input.js";
+import { eventInputJson } from "../support/event-input.js";
 import { expectHealthyProcess, processResources } from "./process-checks.js";
 import { connectJson } from "./wire.js";
 
@@ -59,19 +59,11 @@ async function killAfterEveryWrite(env: Record<string, string>, dataDir: string)
   expect(signUp.status).toBe(200);
   const token = (signUp.json as { session: { accessToken: string } }).session.accessToken;
 
-  const event = eventInput();
   const created = await call(
     server,
     "/grouppe.v1.EventService/CreateEvent",
     {
-      event: {
-        title: "Svelte meetup",
-        startsAt: new Date(Number(event.startsAt?.seconds) * 1000).toISOString(),
-        endsAt: new Date(Number(event.endsAt?.seconds) * 1000).toISOString(),
-        timeZone: event.timeZone,
-        location: { address: "Hafenstrasse 1, Hamburg" },
-        capacity: 10,
-      },
+      event: eventInputJson({ capacity: 10 }),
     },
     token,
   );

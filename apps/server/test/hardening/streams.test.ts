@@ -11,7 +11,7 @@ import { WatchEventRequestSchema, WatchEventResponseSchema } from "@grouppe/api"
 import { eventually } from "@grouppe/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startServerProcess } from "../../src/testing/index.js";
-import { eventInput } from "../support/event-input.js";
+import { eventInputJson } from "../support/event-input.js";
 import {
   adminUrlOf,
   expectHealthyProcess,
@@ -60,16 +60,8 @@ beforeAll(async () => {
     false,
   );
   token = (signUp as { session: { accessToken: string } }).session.accessToken;
-  const event = eventInput();
   const created = await call("/grouppe.v1.EventService/CreateEvent", {
-    event: {
-      title: "Svelte meetup",
-      startsAt: new Date(Number(event.startsAt?.seconds) * 1000).toISOString(),
-      endsAt: new Date(Number(event.endsAt?.seconds) * 1000).toISOString(),
-      timeZone: event.timeZone,
-      location: { address: "Hafenstrasse 1, Hamburg" },
-      capacity: 10,
-    },
+    event: eventInputJson({ capacity: 10 }),
   });
   eventId = (created as { event: { id: string } }).event.id;
   baseline = await processResources(server, inspectorPort);

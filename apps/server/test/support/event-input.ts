@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Event, EventSchema } from "@grouppe/api";
 
@@ -18,4 +18,9 @@ export function eventInput(
     location: { kind: { case: "address", value: "Hafenstrasse 1, Hamburg" } },
     capacity: overrides.capacity ?? 30,
   });
+}
+
+/** {@link eventInput} as Connect JSON, for tests that speak the wire format themselves. */
+export function eventInputJson(overrides: Parameters<typeof eventInput>[0] = {}): JsonValue {
+  return toJson(EventSchema, eventInput(overrides));
 }
