@@ -10,6 +10,7 @@ import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { CreateEventRequestSchema, ListEventsRequestSchema } from "@grouppe/api";
+import { eventually } from "@grouppe/testkit";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../src/testing/index.js";
@@ -397,7 +398,12 @@ describe("HTTP/2 floods", () => {
       stream.on("error", () => undefined);
       stream.close(http2.constants.NGHTTP2_CANCEL);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A PING is answered after every frame sent before it: the server has seen each reset
+    // (or has closed the connection, which answers too).
+    await new Promise<void>((resolve) => {
+      if (session.destroyed || session.closed || !session.ping(() => resolve())) resolve();
+      session.once("close", () => resolve());
+    });
     session.destroy();
   });
 
@@ -582,8 +588,18 @@ describe("faults behind a handler", () => {
 
 describe("afterwards", () => {
   it("has released the file descriptors the attacks used", async () => {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const open = openFds();
-    expect(open - fdsBefore).toBeLessThan(20);
+    // Sockets the attacks left are closed by the server a moment after their connections end.
+    let open = openFds();
+    await eventually(
+      () => {
+        open = openFds();
+        return open - fdsBefore < 20;
+      },
+      {
+        what: "file descriptors back near the baseline",
+        timeoutMs: 30_000,
+      },
+    ).catch(() => undefined);
+    expect(open - fdsBefore, `${open} open now, ${fdsBefore} before the attacks`).toBeLessThan(20);
   });
 });
