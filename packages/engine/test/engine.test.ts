@@ -4,17 +4,21 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
+import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
 import { aborts, ProbeSchema, sharedReply, testRoutes, waiting } from "./support/test-service.js";
 import { send } from "./support/wire-client.js";
 
 const maxTimeoutMs = 300;
 
-/** The same tests with the engine behind its Fastify route, and taking HTTP/2 streams itself. */
+/**
+ * The same tests with the engine behind its Fastify route, taking HTTP/2 streams itself, and
+ * taking requests from the server's 'request' event itself.
+ */
 describe.each([
-  { path: "the Fastify route", streams: false },
-  { path: "HTTP/2 streams", streams: true },
-])("served from $path", ({ streams }) => {
+  { path: "the Fastify route", streams: false, requests: false },
+  { path: "HTTP/2 streams", streams: true, requests: false },
+  { path: "requests", streams: false, requests: true },
+])("served from $path", ({ streams, requests }) => {
   let app: FastifyInstance;
   let session: http2.ClientHttp2Session;
   /** Requests Fastify routed (its onRequest hook ran). */
@@ -35,6 +39,16 @@ describe.each([
               offerHttp2Streams(app.server as unknown as http2.Http2Server, handler),
             context: (_stream, headers) => {
               if (headers["x-context-throws"] !== undefined) throw new Error("context failed");
+              return { contextValues: createContextValues() };
+            },
+          }
+        : undefined,
+      requests: requests
+        ? {
+            install: (handler) => offerRequests(app.server, handler),
+            context: (request) => {
+              if (request.headers["x-context-throws"] !== undefined)
+                throw new Error("context failed");
               return { contextValues: createContextValues() };
             },
           }
@@ -200,8 +214,8 @@ describe.each([
   });
 
   describe("routing", () => {
-    // Only the stream path asks the application for a call's context before taking it.
-    if (streams)
+    // Only the direct paths ask the application for a call's context before taking it.
+    if (streams || requests)
       it("resets a stream it failed to take, and goes on serving", async () => {
         const stream = session.request({
           ":method": "POST",
@@ -222,11 +236,13 @@ describe.each([
     it(
       streams
         ? "takes gRPC calls from the stream and leaves other protocols to Fastify"
-        : "routes every call through Fastify",
+        : requests
+          ? "takes every call from the request, leaving Fastify none"
+          : "routes every call through Fastify",
       async () => {
         const response = await grpc("Echo", grpcBody({ text: "hi" }));
         expect(response.trailers["grpc-status"]).toBe("0");
-        expect(routed).toBe(streams ? 0 : 1);
+        expect(routed).toBe(streams || requests ? 0 : 1);
         const connect = await send(session, {
           method: "POST",
           path: "/test.v1.TestService/Echo",
@@ -234,7 +250,16 @@ describe.each([
           body: Buffer.from('{"text": "hi"}'),
         });
         expect(connect.status).toBe(200);
-        expect(routed).toBe(streams ? 1 : 2);
+        expect(routed).toBe(requests ? 0 : streams ? 1 : 2);
+        // A path with a query string (a Connect GET's) takes the Fastify route.
+        const query = await send(session, {
+          method: "POST",
+          path: "/test.v1.TestService/Echo?x=1",
+          headers: { "content-type": "application/json" },
+          body: Buffer.from('{"text": "hi"}'),
+        });
+        expect(query.status).toBe(200);
+        expect(routed).toBe(requests ? 1 : streams ? 2 : 3);
       },
     );
   });
