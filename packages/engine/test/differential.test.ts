@@ -9,7 +9,7 @@ import { createTestPki } from "@grouppe/testkit";
 import fc from "fast-check";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
+import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
 import { ProbeSchema, testInterceptor, testRoutes } from "./support/test-service.js";
 import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/wire-client.js";
 
@@ -18,7 +18,9 @@ import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/
  * not, over HTTP/2 or HTTP/1.1 (one TLS server each, ALPN picks); status, headers, trailers and
  * decoded bodies must agree, except for the differences the README lists, which are mapped
  * here before comparing. A third server has the engine take gRPC calls on HTTP/2 straight
- * from the stream (`http2Streams`); it must answer like the other two.
+ * from the stream (`http2Streams`) and the other calls, of either HTTP version, straight from
+ * the server's 'request' event (`requests`), both before Fastify; it must answer like the
+ * other two.
  */
 
 const limits = { readMaxBytes: 300, writeMaxBytes: 1_500, compressMinBytes: 32 };
@@ -37,6 +39,8 @@ let streams: Client;
 let stock: Client;
 /** gRPC calls the stream path took; the property checks it took some. */
 let streamCalls = 0;
+/** Calls the request path took, by HTTP version; the property checks it took both. */
+const requestCalls = { http1: 0, http2: 0 };
 let ca: string;
 
 async function start(app: FastifyInstance): Promise<Client> {
@@ -75,6 +79,13 @@ beforeAll(async () => {
         offerHttp2Streams(streamApp.server as unknown as http2.Http2SecureServer, handler),
       context: () => {
         streamCalls++;
+        return { contextValues: createContextValues() };
+      },
+    },
+    requests: {
+      install: (handler) => offerRequests(streamApp.server, handler),
+      context: (request) => {
+        requestCalls[request.httpVersionMajor === 2 ? "http2" : "http1"]++;
         return { contextValues: createContextValues() };
       },
     },
@@ -285,6 +296,37 @@ function expected(stock: WireResponse): WireResponse {
 }
 
 describe("engine vs stock connect-es", () => {
+  // The engine makes the message of a `{}` JSON body without parsing it; random probes are
+  // rarely all defaults, so every JSON wire gets one here.
+  it("answers an empty JSON object like stock, on every JSON wire", async () => {
+    const empty = Buffer.from("{}");
+    for (const [contentType, body] of [
+      ["application/json", empty],
+      ["application/json; charset=utf-8", empty],
+      ["application/grpc+json", envelope(0, empty)],
+      ["application/grpc-web+json", envelope(0, empty)],
+    ] as const) {
+      for (const http1 of [false, true]) {
+        for (const method of ["Echo", "Count", "Collect"]) {
+          const request: WireRequest = {
+            method: "POST",
+            path: `/test.v1.TestService/${method}`,
+            headers: { "content-type": contentType },
+            body,
+          };
+          const [fromEngine, fromStreams, fromStock] = await Promise.all([
+            sendTo(engine, request, http1),
+            sendTo(streams, request, http1),
+            sendTo(stock, request, http1),
+          ]);
+          const label = `${method} ${contentType} ${http1 ? "HTTP/1.1" : "HTTP/2"}`;
+          expect(fromEngine, label).toEqual(fromStock);
+          expect(fromStreams, label).toEqual(fromStock);
+        }
+      }
+    }
+  });
+
   it("answers random valid and invalid requests the same way", async () => {
     await fc.assert(
       fc.asyncProperty(requestArb, async (generated) => {
@@ -305,5 +347,7 @@ describe("engine vs stock connect-es", () => {
       { numRuns: 200 },
     );
     expect(streamCalls).toBeGreaterThan(0);
+    expect(requestCalls.http1).toBeGreaterThan(0);
+    expect(requestCalls.http2).toBeGreaterThan(0);
   });
 });
