@@ -38,7 +38,7 @@ import type { RequestHandler } from "./offer-requests.js";
 import { recodeUnparsableBinary } from "./recode-unparsable-binary.js";
 
 /**
- * gRPC straight from HTTP/2 streams. Fastify's hooks do not run for these calls, so the
+ * Calls straight from HTTP/2 streams (gRPC, gRPC-Web and Connect POSTs). Fastify's hooks do not run for these calls, so the
  * application gives each call what its hooks would have: context values and the response
  * headers (a request id), or undefined to leave the call to Fastify (a CORS request, a
  * proxied one whose client address Fastify works out).
@@ -56,8 +56,8 @@ export interface Http2StreamCalls {
 }
 
 /**
- * Connect and gRPC-Web calls, and gRPC calls the stream path did not take, straight from the
- * server's 'request' event (HTTP/1.1, or HTTP/2 through Node's compatibility layer), before
+ * Calls straight from the server's 'request' event (HTTP/1.1, and HTTP/2 streams the stream
+ * path declined, through Node's compatibility layer), before
  * Fastify's routing, hooks and reply. As for {@link Http2StreamCalls}, the application gives
  * each call what its hooks would have, or undefined to leave it to Fastify.
  */
@@ -82,9 +82,9 @@ export interface FastifyEngineOptions extends EngineOptions {
    */
   engine?: boolean;
   /**
-   * Serves gRPC calls on HTTP/2 from the stream itself, without Node's compatibility request
-   * and response or Fastify's routing (about half the CPU of a small call). Other protocols,
-   * HTTP/1.1, and calls `context` declines take the Fastify route.
+   * Serves calls on HTTP/2 from the stream itself, without Node's compatibility request and
+   * response or Fastify's routing (about half the CPU of a small call). HTTP/1.1, Connect
+   * GETs, and calls `context` declines take `requests` or the Fastify route.
    */
   http2Streams?: Http2StreamCalls;
   /**
@@ -185,7 +185,7 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
       const target = path === undefined ? undefined : streamRoutes.get(path);
       if (target === undefined || headers.expect !== undefined || closing) return false;
       const wire = negotiateWire(target.method, headers[":method"], headers["content-type"], path);
-      if (wire?.protocol !== "grpc" || wire.get) return false;
+      if (wire === undefined || wire.get) return false;
       try {
         const context = calls.context(stream, headers);
         if (context === undefined) return false;
