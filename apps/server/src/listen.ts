@@ -140,7 +140,7 @@ export class Listener {
   };
 
   /**
-   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's gRPC path); a stream
+   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's stream path); a stream
    * it takes never reaches Fastify. Streams it declines go on as usual. The request body
    * timeout, keepalive, connection age and draining apply to both.
    */
@@ -150,7 +150,7 @@ export class Listener {
 
   /**
    * Offers every request of either parser (HTTP/1.1, and HTTP/2 streams `takeStreams` declined)
-   * to `handler` before Fastify (the RPC engine's path for Connect and gRPC-Web); a request it
+   * to `handler` before Fastify (the RPC engine's path for HTTP/1.1 calls); a request it
    * takes never reaches Fastify. Request timeouts, body limits and draining are the parsers'
    * and apply to both.
    */
