@@ -144,7 +144,8 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
   const contextValues = options.contextValues ?? (() => createContextValues());
 
   const streamRoutes = new Map<string, { route: EngineRoute; method: DescMethod }>();
-  // Fastify answers 503 from the moment close() begins; the direct paths leave calls to it then.
+  // Fastify answers 503 from the moment close() begins; the direct paths leave calls to it from
+  // this plugin's preClose on (after the root instance's preClose hooks, if any).
   let closing = false;
   instance.addHook("preClose", (hookDone) => {
     closing = true;

@@ -1,3 +1,4 @@
+import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -262,5 +263,72 @@ describe.each([
         expect(routed).toBe(streams || requests ? 1 : 3);
       },
     );
+  });
+});
+
+describe("the request path while Fastify closes", () => {
+  it("leaves calls to Fastify, which answers 503, once close() has begun", async () => {
+    const app = fastify() as unknown as FastifyInstance;
+    let routed = 0;
+    app.addHook("onRequest", (_request, _reply, done) => {
+      routed++;
+      done();
+    });
+    await app.register(fastifyEnginePlugin, {
+      routes: testRoutes,
+      requests: {
+        install: (handler) => offerRequests(app.server, handler),
+        context: () => ({ contextValues: createContextValues() }),
+      },
+    });
+    // Holds close() between its start and the server's own close, as a slow preClose would;
+    // in a plugin after the engine's, whose preClose runs first.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closing = false;
+    await app.register(async (plugin) => {
+      plugin.addHook("preClose", () => {
+        closing = true;
+        return held;
+      });
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const echo = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          {
+            agent,
+            port,
+            host: "127.0.0.1",
+            method: "POST",
+            path: "/test.v1.TestService/Echo",
+            headers: { "content-type": "application/json" },
+          },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on("error", reject);
+        request.end('{"text":"hi"}');
+      });
+    try {
+      expect(await echo()).toBe(200);
+      expect(routed).toBe(0);
+      const closed = app.close();
+      await vi.waitFor(() => expect(closing).toBe(true));
+      // Fastify's answer (before its hooks run); the engine would have answered 200.
+      expect(await echo()).toBe(503);
+      release();
+      await closed;
+    } finally {
+      release();
+      agent.destroy();
+      await app.close();
+    }
   });
 });
