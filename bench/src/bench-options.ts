@@ -69,7 +69,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
       return {
         ...base,
         parts: new Set(benchParts),
-        shape: { ...h2c, durationSeconds: 10, warmUpSeconds: 2 },
+        shape: { ...h2c, durationSeconds: 10, warmUpSeconds: 2, serverWarmUp: { seconds: 1.5 } },
         fanout: [
           { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
           // 200 sessions: each process may hold 20,000 files, so 10,000 streams share sessions.
@@ -88,7 +88,13 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         parts: new Set(benchParts.filter((part) => part !== "postgres")),
         // 256 streams in flight instead of 1,024: in 1.5 s a slow server completes few rounds of
         // 1,024, and throughput would move in steps of a whole round.
-        shape: { ...h2c, h2cStreamsPerConnection: 16, durationSeconds: 1.5, warmUpSeconds: 0.3 },
+        shape: {
+          ...h2c,
+          h2cStreamsPerConnection: 16,
+          durationSeconds: 1.5,
+          warmUpSeconds: 0.3,
+          serverWarmUp: { seconds: 0.5 },
+        },
         fanout: [{ watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 4 }],
         idleConnections: 10_000,
         restarts: 2,
@@ -109,6 +115,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
           requestCount: 40,
+          serverWarmUp: { requestCount: 20 },
         },
         fanout: [{ watchers: 20, streamsPerSession: 10, writers: 2, durationSeconds: 1 }],
         idleConnections: 50,

@@ -33,6 +33,14 @@ describe("bench smoke run", () => {
     );
     expect(report.ratios.map((ratio) => ratio.name)).toHaveLength(computeRatios(report).length);
     expect(renderMarkdown(report)).toContain("| bare-http2 | memory | Health/Check | grpc |");
+    expect(renderMarkdown(report)).toContain("Warm-up: before a server's first measured case");
+    // Every server's cases run once unmeasured before the first measured one.
+    const warmedUp = progress.filter((line) => line.includes(" warmed up on "));
+    expect(warmedUp.map((line) => line.replace(/ in \d+ ms$/, ""))).toEqual(
+      grouppeBuilt()
+        ? ["bare-http2/memory warmed up on 1 case(s)", "grouppe/pglite warmed up on 2 case(s)"]
+        : ["bare-http2/memory warmed up on 1 case(s)"],
+    );
     expect(renderThroughputSvg(report)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
 
@@ -82,6 +90,7 @@ describe("bench smoke run", () => {
           // A fixed number of requests, not a time window: a loaded machine may complete none
           // in 0.3 s, and this test checks the probes, not the speed.
           requestCount: 40,
+          serverWarmUp: { requestCount: 0 },
         };
         const context = { h2load, shape, progress: () => {} };
         const result = await runLoad(

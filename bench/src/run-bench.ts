@@ -7,7 +7,7 @@ import { createThrowawayDatabase } from "./grouppe/throwaway-database.js";
 import { resolveH2load, runNodeLoad } from "./load/run-load.js";
 import { computeRatios } from "./report/ratios.js";
 import { type BenchReport, baselineGrouppe, stockGrouppe } from "./report/report-types.js";
-import type { BenchContext } from "./scenarios/bench-context.js";
+import { type BenchContext, describeServerWarmUp } from "./scenarios/bench-context.js";
 import { runCpuProfileScenario } from "./scenarios/cpu-profile-scenario.js";
 import { fullGrouppeCases, runGrouppeSuite } from "./scenarios/grouppe-suite.js";
 import { runIdleConnectionsScenario } from "./scenarios/idle-connections-scenario.js";
@@ -45,6 +45,7 @@ export async function runBench(
     startedAt,
     machine: machine(),
     loadGenerator: "",
+    serverWarmUp: describeServerWarmUp(options.shape),
     serverEnv: benchServerEnv,
     throughput: [],
     fanout: [],

@@ -1,4 +1,6 @@
-import { createContextValues } from "@connectrpc/connect";
+import type { IncomingHttpHeaders } from "node:http";
+import type net from "node:net";
+import { type ContextValues, createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { AuthService, CalendarService, EventService } from "@grouppe/api";
 import { fastifyEnginePlugin } from "@grouppe/engine";
@@ -64,6 +66,27 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const shutdown = deps.shutdown ?? new AbortController().signal;
   const rpcPrefixes = new Set<string>();
   const clientCertificates = config.tls?.clientCa !== undefined;
+  /**
+   * What the onRequest hooks and contextValues give a call on the Fastify route, for calls the
+   * engine takes before Fastify (HTTP/2 streams, requests). Calls that CORS headers or a
+   * trusted proxy's X-Forwarded-For would change stay on that route.
+   */
+  const directCallContext = (
+    socket: net.Socket | undefined,
+    headers: IncomingHttpHeaders,
+  ): { contextValues: ContextValues; responseHeaders: Record<string, string> } | undefined => {
+    if (config.corsOrigins.length > 0) return undefined;
+    if (config.trustProxy !== false && headers["x-forwarded-for"] !== undefined) return undefined;
+    const requestId = requestIdOf(headers["x-request-id"]);
+    return {
+      contextValues: createContextValues().set(peerKey, {
+        ip: socket?.remoteAddress ?? "",
+        requestId,
+        certificate: clientCertificates ? principalOf(socket as never) : undefined,
+      }),
+      responseHeaders: { "x-request-id": requestId },
+    };
+  };
 
   const app = fastify({
     serverFactory: listener.serverFactory,
@@ -117,23 +140,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       }),
     http2Streams: {
       install: (handler) => listener.takeStreams(handler),
-      // What the onRequest hooks give a call on the Fastify route. Calls that CORS headers
-      // or a trusted proxy's X-Forwarded-For would change stay on that route.
-      context(stream, headers) {
-        if (config.corsOrigins.length > 0) return undefined;
-        if (config.trustProxy !== false && headers["x-forwarded-for"] !== undefined)
-          return undefined;
-        const socket = stream.session?.socket;
-        const requestId = requestIdOf(headers["x-request-id"]);
-        return {
-          contextValues: createContextValues().set(peerKey, {
-            ip: socket?.remoteAddress ?? "",
-            requestId,
-            certificate: clientCertificates ? principalOf(socket as never) : undefined,
-          }),
-          responseHeaders: { "x-request-id": requestId },
-        };
-      },
+      context: (stream, headers) => directCallContext(stream.session?.socket, headers),
+    },
+    requests: {
+      install: (handler) => listener.takeRequests(handler),
+      context: (request) => directCallContext(request.socket, request.headers),
     },
   });
 

@@ -3,7 +3,7 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import tls from "node:tls";
-import { type Http2StreamHandler, offerHttp2Streams } from "@grouppe/engine";
+import { type Http2StreamHandler, offerHttp2Streams, type RequestHandler } from "@grouppe/engine";
 import type { FastifyInstance, FastifyServerFactory } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -55,6 +55,8 @@ export class Listener {
   private streamHandler:
     | ((stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean)
     | undefined;
+  /** Takes requests of both parsers before Fastify; see {@link takeRequests}. */
+  private requestHandler: RequestHandler | undefined;
 
   constructor(
     private readonly config: Config,
@@ -126,20 +128,34 @@ export class Listener {
 
   /** For Fastify's `serverFactory`: both parsers call Fastify's handler; Fastify listens on the socket server. */
   readonly serverFactory: FastifyServerFactory = (handler) => {
-    this.http1.on("request", handler);
-    this.http2.on("request", handler as RequestListener);
+    const offered: RequestListener = (request, response) => {
+      if (this.requestHandler?.(request, response)) return;
+      (handler as RequestListener)(request, response);
+    };
+    this.http1.on("request", offered);
+    this.http2.on("request", offered);
     // Fastify drives listen/close/address and never reaches into HTTP internals of the server
     // it gets; the two parsers above do the HTTP.
     return this.server as unknown as http.Server;
   };
 
   /**
-   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's gRPC path); a stream
+   * Offers every new HTTP/2 stream to `handler` first (the RPC engine's stream path); a stream
    * it takes never reaches Fastify. Streams it declines go on as usual. The request body
    * timeout, keepalive, connection age and draining apply to both.
    */
   takeStreams(handler: Http2StreamHandler): void {
     this.streamHandler = handler;
+  }
+
+  /**
+   * Offers every request of either parser (HTTP/1.1, and HTTP/2 streams `takeStreams` declined)
+   * to `handler` before Fastify (the RPC engine's path for HTTP/1.1 calls); a request it
+   * takes never reaches Fastify. Request timeouts, body limits and draining are the parsers'
+   * and apply to both.
+   */
+  takeRequests(handler: RequestHandler): void {
+    this.requestHandler = handler;
   }
 
   /** Open TCP connections, of either protocol. */

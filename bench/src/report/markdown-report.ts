@@ -164,6 +164,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     `Run ${report.startedAt} to ${report.finishedAt} on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGib} GiB, ${machine.platform}, Node ${machine.node}; load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(" / ")}.`,
     `Load generator: ${report.loadGenerator}. Each server and each load generator runs in its own process.`,
+    ...(report.serverWarmUp ? [`Warm-up: ${report.serverWarmUp}.`] : []),
     `grouppe env for the bench: ${Object.entries(report.serverEnv)
       .map(([name, value]) => `${name}=${value}`)
       .join(" ")}.`,

@@ -133,6 +133,8 @@ export interface BenchReport {
     loadAverage: number[];
   };
   loadGenerator: string;
+  /** How each server is warmed up before its first measured case (older reports lack it). */
+  serverWarmUp?: string;
   serverEnv: Record<string, string>;
   throughput: ThroughputRow[];
   fanout: FanoutRow[];

@@ -11,6 +11,12 @@ export interface LoadShape {
    * nothing inside a short window).
    */
   requestCount?: number;
+  /**
+   * The warm-up pass before a server's first measured case: each unary case it is measured on
+   * runs this long (or this many requests), unmeasured, so that no measured case meets code
+   * the JIT has not compiled yet.
+   */
+  serverWarmUp: { seconds: number } | { requestCount: number };
 }
 
 /** How long a case runs: a request count when the shape has one, else warm-up and duration. */
@@ -20,6 +26,15 @@ export function loadWindow(
   return shape.requestCount !== undefined
     ? { requestCount: shape.requestCount }
     : { durationSeconds: shape.durationSeconds, warmUpSeconds: shape.warmUpSeconds };
+}
+
+/** The warm-up pass in words, for the report's method notes. */
+export function describeServerWarmUp(shape: LoadShape): string {
+  const each =
+    "seconds" in shape.serverWarmUp
+      ? `${shape.serverWarmUp.seconds} s`
+      : `${shape.serverWarmUp.requestCount} requests`;
+  return `before a server's first measured case, every unary case it is measured on runs for ${each}, unmeasured and with the same load, so that no measured case runs on a cold process (the same for every server)`;
 }
 
 /** What every scenario gets from the run. */

@@ -1,6 +1,7 @@
+import { h2loadCanRun, runH2load } from "../load/h2load-runner.js";
 import type { LoadSpec, Protocol } from "../load/load-spec.js";
 import { defaultTransport } from "../load/rpc-protocol.js";
-import { runLoad } from "../load/run-load.js";
+import { runLoad, runNodeLoad } from "../load/run-load.js";
 import type { ServerName, Storage, ThroughputRow } from "../report/report-types.js";
 import { type BenchContext, loadWindow } from "./bench-context.js";
 import { type UnaryMethod, unaryTemplate } from "./unary-requests.js";
@@ -67,15 +68,53 @@ export function describeRow(row: ThroughputRow): string {
   return `${row.server}/${row.storage} ${row.method} ${row.protocol}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${Math.round(result.latencyUs.p50)} µs, p99 ${Math.round(result.latencyUs.p99)} µs${failed ? `, ${failed} errors ${JSON.stringify(result.errors)}` : ""}`;
 }
 
-/** Runs each case against `target`, one after another. */
+/** The cases `--cases` lets through. */
+function selectedCases(cases: UnaryCase[], context: BenchContext): UnaryCase[] {
+  return cases.filter(
+    (unaryCase) => !context.cases || context.cases.has(`${unaryCase.method}:${unaryCase.protocol}`),
+  );
+}
+
+/**
+ * Drives every case once, briefly and unmeasured, with the generator and concurrency its
+ * measured run will use: a server process starts cold, and without this the first case
+ * measured on it would pay for the JIT's warm-up and the later ones would not.
+ */
+export async function warmUpUnaryCases(
+  target: UnaryTarget,
+  cases: UnaryCase[],
+  context: BenchContext,
+): Promise<void> {
+  const { serverWarmUp } = context.shape;
+  for (const unaryCase of selectedCases(cases, context)) {
+    const spec: LoadSpec = {
+      ...unarySpec(target, unaryCase, context),
+      ...("seconds" in serverWarmUp
+        ? { requestCount: undefined, durationSeconds: serverWarmUp.seconds, warmUpSeconds: 0 }
+        : { requestCount: serverWarmUp.requestCount }),
+    };
+    // No probe afterwards (unlike runLoad): nothing here is reported.
+    if (context.h2load && h2loadCanRun(spec)) await runH2load(context.h2load, spec);
+    else await runNodeLoad(spec);
+  }
+}
+
+/** Runs each case against `target`, one after another, after warming all of them up. */
 export async function runUnaryCases(
   target: UnaryTarget,
   cases: UnaryCase[],
   context: BenchContext,
 ): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
-  for (const unaryCase of cases) {
-    if (context.cases && !context.cases.has(`${unaryCase.method}:${unaryCase.protocol}`)) continue;
+  const selected = selectedCases(cases, context);
+  if (selected.length > 0) {
+    const started = performance.now();
+    await warmUpUnaryCases(target, selected, context);
+    context.progress(
+      `${target.server}/${target.storage} warmed up on ${selected.length} case(s) in ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+  for (const unaryCase of selected) {
     const spec = unarySpec(target, unaryCase, context);
     const row: ThroughputRow = {
       server: target.server,

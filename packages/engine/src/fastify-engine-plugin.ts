@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   type Http2ServerRequest,
+  type Http2ServerResponse,
   constants as http2Constants,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
@@ -33,10 +34,11 @@ import { Engine, type EngineOptions, type EngineRoute } from "./engine.js";
 import type { NodeHeaders } from "./header-map.js";
 import { negotiateWire } from "./negotiate-wire.js";
 import type { Http2StreamHandler } from "./offer-http2-streams.js";
+import type { RequestHandler } from "./offer-requests.js";
 import { recodeUnparsableBinary } from "./recode-unparsable-binary.js";
 
 /**
- * gRPC straight from HTTP/2 streams. Fastify's hooks do not run for these calls, so the
+ * Calls straight from HTTP/2 streams (gRPC, gRPC-Web and Connect POSTs). Fastify's hooks do not run for these calls, so the
  * application gives each call what its hooks would have: context values and the response
  * headers (a request id), or undefined to leave the call to Fastify (a CORS request, a
  * proxied one whose client address Fastify works out).
@@ -53,6 +55,20 @@ export interface Http2StreamCalls {
   ): { contextValues: ContextValues; responseHeaders?: NodeHeaders } | undefined;
 }
 
+/**
+ * Calls straight from the server's 'request' event (HTTP/1.1, and HTTP/2 streams the stream
+ * path declined, through Node's compatibility layer), before
+ * Fastify's routing, hooks and reply. As for {@link Http2StreamCalls}, the application gives
+ * each call what its hooks would have, or undefined to leave it to Fastify.
+ */
+export interface RequestCalls {
+  /** Receives the handler once the routes are known (see {@link offerRequests}). */
+  install(handler: RequestHandler): void;
+  context(
+    req: IncomingMessage | Http2ServerRequest,
+  ): { contextValues: ContextValues; responseHeaders?: NodeHeaders } | undefined;
+}
+
 /** Options of {@link fastifyEnginePlugin}: the engine's, plus the routes and per-call context. */
 export interface FastifyEngineOptions extends EngineOptions {
   /** Registers services and methods, as for connect-fastify. */
@@ -66,11 +82,18 @@ export interface FastifyEngineOptions extends EngineOptions {
    */
   engine?: boolean;
   /**
-   * Serves gRPC calls on HTTP/2 from the stream itself, without Node's compatibility request
-   * and response or Fastify's routing (about half the CPU of a small call). Other protocols,
-   * HTTP/1.1, and calls `context` declines take the Fastify route.
+   * Serves calls on HTTP/2 from the stream itself, without Node's compatibility request and
+   * response or Fastify's routing (about half the CPU of a small call). HTTP/1.1, Connect
+   * GETs, and calls `context` declines take `requests` or the Fastify route.
    */
   http2Streams?: Http2StreamCalls;
+  /**
+   * Serves the engine's calls from the server's 'request' event, without Fastify's routing,
+   * hooks and reply (a third of the CPU of a small HTTP/1.1 call). Calls `context` declines,
+   * unusual ones (see {@link negotiateWire}) and paths with a query string take the Fastify
+   * route.
+   */
+  requests?: RequestCalls;
 }
 
 /**
@@ -121,6 +144,13 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
   const contextValues = options.contextValues ?? (() => createContextValues());
 
   const streamRoutes = new Map<string, { route: EngineRoute; method: DescMethod }>();
+  // Fastify answers 503 from the moment close() begins; the direct paths leave calls to it from
+  // this plugin's preClose on (after the root instance's preClose hooks, if any).
+  let closing = false;
+  instance.addHook("preClose", (hookDone) => {
+    closing = true;
+    hookDone();
+  });
   for (const handler of router.handlers) {
     const fallback = connectRoute(handler, contextValues, maxTimeoutMs);
     const spec = specs.get(handler.method);
@@ -154,9 +184,9 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
     calls.install((stream, headers) => {
       const path = headers[":path"];
       const target = path === undefined ? undefined : streamRoutes.get(path);
-      if (target === undefined || headers.expect !== undefined) return false;
+      if (target === undefined || headers.expect !== undefined || closing) return false;
       const wire = negotiateWire(target.method, headers[":method"], headers["content-type"], path);
-      if (wire?.protocol !== "grpc" || wire.get) return false;
+      if (wire === undefined || wire.get) return false;
       try {
         const context = calls.context(stream, headers);
         if (context === undefined) return false;
@@ -177,6 +207,43 @@ function register(instance: FastifyInstance, options: FastifyEngineOptions): voi
         instance.log.error({ err: error }, `serving ${path} from an HTTP/2 stream failed`);
         if (!stream.destroyed) {
           // Closing with an error code makes the stream emit 'error'; nobody else listens.
+          stream.on("error", () => {});
+          stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      }
+      return true;
+    });
+  }
+  const requests = options.requests;
+  if (requests !== undefined && streamRoutes.size > 0) {
+    requests.install((req, res) => {
+      // An exact path: one with a query string (a Connect GET) or another spelling takes the
+      // Fastify route, which knows how to normalize it.
+      const path = req.url;
+      const target = path === undefined ? undefined : streamRoutes.get(path);
+      if (target === undefined || req.headers.expect !== undefined || closing) return false;
+      const wire = negotiateWire(target.method, req.method, req.headers["content-type"], path);
+      if (wire === undefined) return false;
+      try {
+        const context = requests.context(req);
+        if (context === undefined) return false;
+        engine.serve(
+          target.route,
+          wire,
+          req,
+          res,
+          urlOf(req),
+          context.contextValues,
+          context.responseHeaders,
+        );
+      } catch (error) {
+        // Thrown from the server's 'request' event it would end the process; Fastify's route
+        // would have caught it, so the call ends here instead.
+        instance.log.error({ err: error }, `serving ${path} from a request failed`);
+        // As on the stream path: an HTTP/2 stream is reset, an HTTP/1.1 connection cut.
+        const stream = (res as Http2ServerResponse).stream as ServerHttp2Stream | undefined;
+        if (stream === undefined) res.destroy();
+        else if (!stream.destroyed) {
           stream.on("error", () => {});
           stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
         }

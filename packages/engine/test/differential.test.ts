@@ -9,7 +9,7 @@ import { createTestPki } from "@grouppe/testkit";
 import fc from "fast-check";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
+import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
 import { ProbeSchema, testInterceptor, testRoutes } from "./support/test-service.js";
 import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/wire-client.js";
 
@@ -17,8 +17,11 @@ import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/
  * The engine and stock connect-es (connect-fastify) get the same random requests, valid and
  * not, over HTTP/2 or HTTP/1.1 (one TLS server each, ALPN picks); status, headers, trailers and
  * decoded bodies must agree, except for the differences the README lists, which are mapped
- * here before comparing. A third server has the engine take gRPC calls on HTTP/2 straight
- * from the stream (`http2Streams`); it must answer like the other two.
+ * here before comparing. A third server has the engine take calls on HTTP/2 straight from the
+ * stream (`http2Streams`) and HTTP/1.1 calls straight from the server's 'request' event
+ * (`requests`); a fourth takes calls of either HTTP version from the 'request' event only (on
+ * HTTP/2 through Node's compatibility layer). Both are ahead of Fastify, and both must answer
+ * like the first two.
  */
 
 const limits = { readMaxBytes: 300, writeMaxBytes: 1_500, compressMinBytes: 32 };
@@ -26,6 +29,7 @@ const maxTimeoutMs = 60_000;
 
 let engineApp: FastifyInstance;
 let streamApp: FastifyInstance;
+let requestApp: FastifyInstance;
 let stockApp: FastifyInstance;
 interface Client {
   h2: http2.ClientHttp2Session;
@@ -34,9 +38,12 @@ interface Client {
 }
 let engine: Client;
 let streams: Client;
+let requests: Client;
 let stock: Client;
-/** gRPC calls the stream path took; the property checks it took some. */
+/** Calls the stream path took; the property checks it took some. */
 let streamCalls = 0;
+/** Calls the request path took, by HTTP version; the property checks it took both. */
+const requestCalls = { http1: 0, http2: 0 };
 let ca: string;
 
 async function start(app: FastifyInstance): Promise<Client> {
@@ -78,6 +85,24 @@ beforeAll(async () => {
         return { contextValues: createContextValues() };
       },
     },
+    requests: {
+      install: (handler) => offerRequests(streamApp.server, handler),
+      context: () => ({ contextValues: createContextValues() }),
+    },
+  });
+  requestApp = fastify(tls) as unknown as FastifyInstance;
+  await requestApp.register(fastifyEnginePlugin, {
+    routes: testRoutes,
+    interceptors: [testInterceptor],
+    maxTimeoutMs,
+    ...limits,
+    requests: {
+      install: (handler) => offerRequests(requestApp.server, handler),
+      context: (request) => {
+        requestCalls[request.httpVersionMajor === 2 ? "http2" : "http1"]++;
+        return { contextValues: createContextValues() };
+      },
+    },
   });
   stockApp = fastify(tls) as unknown as FastifyInstance;
   // Stock connect-es refuses deadlines above its maximum; the engine caps them. Without a
@@ -87,19 +112,25 @@ beforeAll(async () => {
     interceptors: [testInterceptor],
     ...limits,
   });
-  [engine, streams, stock] = await Promise.all([
+  [engine, streams, requests, stock] = await Promise.all([
     start(engineApp),
     start(streamApp),
+    start(requestApp),
     start(stockApp),
   ]);
 });
 
 afterAll(async () => {
-  for (const client of [engine, streams, stock]) {
+  for (const client of [engine, streams, requests, stock]) {
     client?.h2.close();
     client?.h1.destroy();
   }
-  await Promise.all([engineApp?.close(), streamApp?.close(), stockApp?.close()]);
+  await Promise.all([
+    engineApp?.close(),
+    streamApp?.close(),
+    requestApp?.close(),
+    stockApp?.close(),
+  ]);
 });
 
 const contentTypes = [
@@ -285,25 +316,63 @@ function expected(stock: WireResponse): WireResponse {
 }
 
 describe("engine vs stock connect-es", () => {
+  // The engine makes the message of a `{}` JSON body without parsing it; random probes are
+  // rarely all defaults, so every JSON wire gets one here.
+  it("answers an empty JSON object like stock, on every JSON wire", async () => {
+    const empty = Buffer.from("{}");
+    for (const [contentType, body] of [
+      ["application/json", empty],
+      ["application/json; charset=utf-8", empty],
+      ["application/grpc+json", envelope(0, empty)],
+      ["application/grpc-web+json", envelope(0, empty)],
+    ] as const) {
+      for (const http1 of [false, true]) {
+        for (const method of ["Echo", "Count", "Collect"]) {
+          const request: WireRequest = {
+            method: "POST",
+            path: `/test.v1.TestService/${method}`,
+            headers: { "content-type": contentType },
+            body,
+          };
+          const [fromEngine, fromStreams, fromRequests, fromStock] = await Promise.all([
+            sendTo(engine, request, http1),
+            sendTo(streams, request, http1),
+            sendTo(requests, request, http1),
+            sendTo(stock, request, http1),
+          ]);
+          const label = `${method} ${contentType} ${http1 ? "HTTP/1.1" : "HTTP/2"}`;
+          expect(fromEngine, label).toEqual(fromStock);
+          expect(fromStreams, label).toEqual(fromStock);
+          expect(fromRequests, label).toEqual(fromStock);
+        }
+      }
+    }
+  });
+
   it("answers random valid and invalid requests the same way", async () => {
     await fc.assert(
       fc.asyncProperty(requestArb, async (generated) => {
         const request = build(generated);
-        const [fromEngine, fromStreams, fromStock] = await Promise.all([
+        const [fromEngine, fromStreams, fromRequests, fromStock] = await Promise.all([
           sendTo(engine, request, generated.http1),
           sendTo(streams, request, generated.http1),
+          sendTo(requests, request, generated.http1),
           sendTo(stock, request, generated.http1),
         ]);
         const want = expected(fromStock);
         if (want.headers["content-length"] === "compressed") {
           fromEngine.headers["content-length"] = "compressed";
           fromStreams.headers["content-length"] = "compressed";
+          fromRequests.headers["content-length"] = "compressed";
         }
         expect(fromEngine).toEqual(want);
         expect(fromStreams).toEqual(want);
+        expect(fromRequests).toEqual(want);
       }),
       { numRuns: 200 },
     );
     expect(streamCalls).toBeGreaterThan(0);
+    expect(requestCalls.http1).toBeGreaterThan(0);
+    expect(requestCalls.http2).toBeGreaterThan(0);
   });
 });

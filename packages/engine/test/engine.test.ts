@@ -1,20 +1,25 @@
+import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { fastifyEnginePlugin, offerHttp2Streams } from "../src/index.js";
+import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
 import { aborts, ProbeSchema, sharedReply, testRoutes, waiting } from "./support/test-service.js";
 import { send } from "./support/wire-client.js";
 
 const maxTimeoutMs = 300;
 
-/** The same tests with the engine behind its Fastify route, and taking HTTP/2 streams itself. */
+/**
+ * The same tests with the engine behind its Fastify route, taking HTTP/2 streams itself, and
+ * taking requests from the server's 'request' event itself.
+ */
 describe.each([
-  { path: "the Fastify route", streams: false },
-  { path: "HTTP/2 streams", streams: true },
-])("served from $path", ({ streams }) => {
+  { path: "the Fastify route", streams: false, requests: false },
+  { path: "HTTP/2 streams", streams: true, requests: false },
+  { path: "requests", streams: false, requests: true },
+])("served from $path", ({ streams, requests }) => {
   let app: FastifyInstance;
   let session: http2.ClientHttp2Session;
   /** Requests Fastify routed (its onRequest hook ran). */
@@ -35,6 +40,16 @@ describe.each([
               offerHttp2Streams(app.server as unknown as http2.Http2Server, handler),
             context: (_stream, headers) => {
               if (headers["x-context-throws"] !== undefined) throw new Error("context failed");
+              return { contextValues: createContextValues() };
+            },
+          }
+        : undefined,
+      requests: requests
+        ? {
+            install: (handler) => offerRequests(app.server, handler),
+            context: (request) => {
+              if (request.headers["x-context-throws"] !== undefined)
+                throw new Error("context failed");
               return { contextValues: createContextValues() };
             },
           }
@@ -200,8 +215,8 @@ describe.each([
   });
 
   describe("routing", () => {
-    // Only the stream path asks the application for a call's context before taking it.
-    if (streams)
+    // Only the direct paths ask the application for a call's context before taking it.
+    if (streams || requests)
       it("resets a stream it failed to take, and goes on serving", async () => {
         const stream = session.request({
           ":method": "POST",
@@ -221,12 +236,14 @@ describe.each([
 
     it(
       streams
-        ? "takes gRPC calls from the stream and leaves other protocols to Fastify"
-        : "routes every call through Fastify",
+        ? "takes calls from the stream, leaving Fastify those with a query string"
+        : requests
+          ? "takes calls from the request, leaving Fastify those with a query string"
+          : "routes every call through Fastify",
       async () => {
         const response = await grpc("Echo", grpcBody({ text: "hi" }));
         expect(response.trailers["grpc-status"]).toBe("0");
-        expect(routed).toBe(streams ? 0 : 1);
+        expect(routed).toBe(streams || requests ? 0 : 1);
         const connect = await send(session, {
           method: "POST",
           path: "/test.v1.TestService/Echo",
@@ -234,8 +251,84 @@ describe.each([
           body: Buffer.from('{"text": "hi"}'),
         });
         expect(connect.status).toBe(200);
-        expect(routed).toBe(streams ? 1 : 2);
+        expect(routed).toBe(streams || requests ? 0 : 2);
+        // A path with a query string (a Connect GET's) takes the Fastify route.
+        const query = await send(session, {
+          method: "POST",
+          path: "/test.v1.TestService/Echo?x=1",
+          headers: { "content-type": "application/json" },
+          body: Buffer.from('{"text": "hi"}'),
+        });
+        expect(query.status).toBe(200);
+        expect(routed).toBe(streams || requests ? 1 : 3);
       },
     );
+  });
+});
+
+describe("the request path while Fastify closes", () => {
+  it("leaves calls to Fastify, which answers 503, once close() has begun", async () => {
+    const app = fastify() as unknown as FastifyInstance;
+    let routed = 0;
+    app.addHook("onRequest", (_request, _reply, done) => {
+      routed++;
+      done();
+    });
+    await app.register(fastifyEnginePlugin, {
+      routes: testRoutes,
+      requests: {
+        install: (handler) => offerRequests(app.server, handler),
+        context: () => ({ contextValues: createContextValues() }),
+      },
+    });
+    // Holds close() between its start and the server's own close, as a slow preClose would;
+    // in a plugin after the engine's, whose preClose runs first.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closing = false;
+    await app.register(async (plugin) => {
+      plugin.addHook("preClose", () => {
+        closing = true;
+        return held;
+      });
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const echo = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          {
+            agent,
+            port,
+            host: "127.0.0.1",
+            method: "POST",
+            path: "/test.v1.TestService/Echo",
+            headers: { "content-type": "application/json" },
+          },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on("error", reject);
+        request.end('{"text":"hi"}');
+      });
+    try {
+      expect(await echo()).toBe(200);
+      expect(routed).toBe(0);
+      const closed = app.close();
+      await vi.waitFor(() => expect(closing).toBe(true));
+      // Fastify's answer (before its hooks run); the engine would have answered 200.
+      expect(await echo()).toBe(503);
+      release();
+      await closed;
+    } finally {
+      release();
+      agent.destroy();
+      await app.close();
+    }
   });
 });
