@@ -9,7 +9,12 @@ import { createTestPki } from "@grouppe/testkit";
 import fc from "fast-check";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
+import {
+  type FastifyEngineOptions,
+  fastifyEnginePlugin,
+  offerHttp2Streams,
+  offerRequests,
+} from "../src/index.js";
 import { ProbeSchema, testInterceptor, testRoutes } from "./support/test-service.js";
 import { send, sendHttp1, type WireRequest, type WireResponse } from "./support/wire-client.js";
 
@@ -64,46 +69,44 @@ beforeAll(async () => {
   const pki = await createTestPki();
   ca = pki.ca;
   const tls = { http2: true, https: { allowHTTP1: true, ...pki.server } } as const;
-  engineApp = fastify(tls) as unknown as FastifyInstance;
-  await engineApp.register(fastifyEnginePlugin, {
-    routes: testRoutes,
-    interceptors: [testInterceptor],
-    maxTimeoutMs,
-    ...limits,
-  });
-  streamApp = fastify(tls) as unknown as FastifyInstance;
-  await streamApp.register(fastifyEnginePlugin, {
-    routes: testRoutes,
-    interceptors: [testInterceptor],
-    maxTimeoutMs,
-    ...limits,
+  /** An engine server; `paths` adds the direct paths, given the app whose server they hook. */
+  const engineServer = async (
+    paths: (app: FastifyInstance) => Partial<FastifyEngineOptions> = () => ({}),
+  ) => {
+    const app = fastify(tls) as unknown as FastifyInstance;
+    await app.register(fastifyEnginePlugin, {
+      routes: testRoutes,
+      interceptors: [testInterceptor],
+      maxTimeoutMs,
+      ...limits,
+      ...paths(app),
+    });
+    return app;
+  };
+  engineApp = await engineServer();
+  streamApp = await engineServer((app) => ({
     http2Streams: {
       install: (handler) =>
-        offerHttp2Streams(streamApp.server as unknown as http2.Http2SecureServer, handler),
+        offerHttp2Streams(app.server as unknown as http2.Http2SecureServer, handler),
       context: () => {
         streamCalls++;
         return { contextValues: createContextValues() };
       },
     },
     requests: {
-      install: (handler) => offerRequests(streamApp.server, handler),
+      install: (handler) => offerRequests(app.server, handler),
       context: () => ({ contextValues: createContextValues() }),
     },
-  });
-  requestApp = fastify(tls) as unknown as FastifyInstance;
-  await requestApp.register(fastifyEnginePlugin, {
-    routes: testRoutes,
-    interceptors: [testInterceptor],
-    maxTimeoutMs,
-    ...limits,
+  }));
+  requestApp = await engineServer((app) => ({
     requests: {
-      install: (handler) => offerRequests(requestApp.server, handler),
+      install: (handler) => offerRequests(app.server, handler),
       context: (request) => {
         requestCalls[request.httpVersionMajor === 2 ? "http2" : "http1"]++;
         return { contextValues: createContextValues() };
       },
     },
-  });
+  }));
   stockApp = fastify(tls) as unknown as FastifyInstance;
   // Stock connect-es refuses deadlines above its maximum; the engine caps them. Without a
   // maximum here both accept every deadline the generator makes.

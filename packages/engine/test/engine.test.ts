@@ -244,21 +244,18 @@ describe.each([
         const response = await grpc("Echo", grpcBody({ text: "hi" }));
         expect(response.trailers["grpc-status"]).toBe("0");
         expect(routed).toBe(streams || requests ? 0 : 1);
-        const connect = await send(session, {
-          method: "POST",
-          path: "/test.v1.TestService/Echo",
-          headers: { "content-type": "application/json" },
-          body: Buffer.from('{"text": "hi"}'),
-        });
+        const echoJson = (path: string) =>
+          send(session, {
+            method: "POST",
+            path,
+            headers: { "content-type": "application/json" },
+            body: Buffer.from('{"text": "hi"}'),
+          });
+        const connect = await echoJson("/test.v1.TestService/Echo");
         expect(connect.status).toBe(200);
         expect(routed).toBe(streams || requests ? 0 : 2);
         // A path with a query string (a Connect GET's) takes the Fastify route.
-        const query = await send(session, {
-          method: "POST",
-          path: "/test.v1.TestService/Echo?x=1",
-          headers: { "content-type": "application/json" },
-          body: Buffer.from('{"text": "hi"}'),
-        });
+        const query = await echoJson("/test.v1.TestService/Echo?x=1");
         expect(query.status).toBe(200);
         expect(routed).toBe(streams || requests ? 1 : 3);
       },
