@@ -1,3 +1,4 @@
+import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,12 +35,28 @@ export interface TestServerOptions {
 }
 
 /**
- * Makes an empty data directory for a test server, in the temporary directory; the caller
+ * Where test data directories go: Linux's RAM-backed /dev/shm when it is there and writable,
+ * else the temporary directory. A new database is a copy of the template's thousand files;
+ * creating them on this project's 2-core test machine's disk took 1.2 s of CPU per test server,
+ * in tmpfs 0.06 s. (A process killed mid-test leaves its directory there until the machine
+ * restarts; every fixture removes its own.)
+ */
+const testDataRoot = (() => {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
+})();
+
+/**
+ * Makes an empty data directory for a test server (see {@link testDataRoot}); the caller
  * removes it. Its embedded database starts, like every new one, as a copy of the migrated
  * template the build made, so no test file pays for initdb and migrations.
  */
 export function createTestDataDir(prefix = "grouppe-test-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return mkdtemp(join(testDataRoot, prefix));
 }
 
 /**

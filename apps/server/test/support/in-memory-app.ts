@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
@@ -8,6 +7,7 @@ import { loadConfig } from "../../src/config.js";
 import { createRpc } from "../../src/rpc/create-rpc.js";
 import type { Db } from "../../src/store/db.js";
 import { createStores, migrate, openDb } from "../../src/store/index.js";
+import { createTestDataDir } from "../../src/testing/index.js";
 
 /** The Fastify app with every RPC, not listening: for `app.inject()` tests that need no wire. */
 export interface InMemoryApp {
@@ -18,10 +18,10 @@ export interface InMemoryApp {
 
 /**
  * Builds the app as the server does (config from `env` over test defaults, migrated database,
- * RPC layer), on PGlite in a temporary directory or on `DATABASE_URL` when `env` names one.
+ * RPC layer), on PGlite in a test data directory or on `DATABASE_URL` when `env` names one.
  */
 export async function buildInMemoryApp(env: Record<string, string> = {}): Promise<InMemoryApp> {
-  const dataDir = await mkdtemp(join(tmpdir(), "grouppe-inject-"));
+  const dataDir = await createTestDataDir("grouppe-inject-");
   const config = loadConfig({
     LOG_LEVEL: "silent",
     GROUPPE_DATA_DIR: dataDir,
