@@ -4,7 +4,12 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromiumAvailable, eventually, launchChromium } from "@grouppe/testkit";
+import {
+  chromiumAvailable,
+  eventually,
+  launchChromium,
+  testContextOptions,
+} from "@grouppe/testkit";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../src/testing/index.js";
@@ -87,7 +92,7 @@ async function closeBrowser(): Promise<void> {
  * and returns its result with the CSP violations and console errors the page caused.
  */
 async function visit(url: string, ready: string, after: string) {
-  const page = await (await launchBrowser()).newPage();
+  const page = await (await launchBrowser()).newPage(testContextOptions);
   // Page code is passed as strings: this package's TypeScript knows Node, not the DOM.
   // DevTools evaluation is not subject to the page's policy; waitForFunction would be (eval).
   await page.addInitScript(`

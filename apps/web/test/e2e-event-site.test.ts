@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { testContextOptions } from "@grouppe/testkit";
 import ICAL from "ical.js";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +59,7 @@ describe.skipIf(!runBrowserTests)("what people expect of an event site", () => {
   it("loads the home page with at most 130 KB of compressed JavaScript", async () => {
     // A fresh context: nothing cached, as on a first visit.
     const context = await app.browser.newContext({
+      ...testContextOptions,
       baseURL: app.server.baseUrl,
       viewport: desktop,
     });

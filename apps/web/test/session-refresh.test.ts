@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { AuthService, CreateEventRequestSchema, EventService, Relation } from "@grouppe/api";
 import { startTestServer, type TestServer } from "@grouppe/server/testing";
-import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
+import { chromiumAvailable, launchChromium, testContextOptions } from "@grouppe/testkit";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ApiClients, createApiClients, createTransport } from "../src/lib/api/api-clients.js";
@@ -229,7 +229,7 @@ describe.skipIf(!runBrowserTests)("the session in Chromium", () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    context = await browser.newContext({ baseURL: server.baseUrl });
+    context = await browser.newContext({ ...testContextOptions, baseURL: server.baseUrl });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
   });

@@ -15,6 +15,13 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
+/**
+ * What every test's browser context asks for: reduced motion. The live indicator's endless
+ * pulse otherwise keeps Chromium painting every frame, a quarter of a core per open page, with
+ * nothing under test in it.
+ */
+export const testContextOptions = { reducedMotion: "reduce" } as const;
+
 /** Starts headless Chromium the way the test machines can run it. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

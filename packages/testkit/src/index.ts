@@ -1,4 +1,4 @@
-export { chromiumAvailable, chromiumPath, launchChromium } from "./chromium.js";
+export { chromiumAvailable, chromiumPath, launchChromium, testContextOptions } from "./chromium.js";
 export { type EventuallyOptions, eventually } from "./eventually.js";
 export { nextMessage } from "./next-message.js";
 export { createTestDatabase, postgresAvailable } from "./postgres.js";

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "@grouppe/server/testing";
-import { chromiumAvailable, launchChromium } from "@grouppe/testkit";
+import { chromiumAvailable, launchChromium, testContextOptions } from "@grouppe/testkit";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { TransportKind } from "../../src/lib/api/transport-kind.js";
@@ -81,6 +81,7 @@ async function person(
   },
 ): Promise<Person> {
   const context = await app.browser.newContext({
+    ...testContextOptions,
     baseURL: app.server.baseUrl,
     viewport: options.viewport ?? desktop,
     locale: "en-US",
