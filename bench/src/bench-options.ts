@@ -134,7 +134,7 @@ const usage = `Usage: npm run bench -- [--quick] [--engine auto|h2load|node] [--
 Parts: ${benchParts.join(", ")}; "stock" is grouppe with GROUPPE_ENGINE=connect (connect-es
 for every call), for comparison in the same run. --cases limits the unary cases, e.g.
 Health/Check:grpc,GetEvent:connect-json. --baseline DIR also runs grouppe from another built
-checkout (its root) with the same cases, as "grouppe (baseline)". --quick finishes in under 2 minutes (no PostgreSQL unless
+checkout (its root) with the same cases and fan-out, as "grouppe (baseline)". --quick finishes in under 2 minutes (no PostgreSQL unless
 --postgres); the full run takes under 15.`;
 
 /** Reads the command line; throws with the usage text on a bad flag. */

@@ -125,14 +125,16 @@ export async function runBench(
       });
     }
     const baseline = options.baseline;
-    if (baseline !== undefined && parts.has("grouppe")) {
-      // The same cases against another checkout's build, right after this one's.
+    if (baseline !== undefined && (parts.has("grouppe") || parts.has("fanout"))) {
+      // The same cases (and the compared fan-out) against another checkout's build, right
+      // after this one's.
       await part("grouppe baseline", async () => {
         const result = await runGrouppeSuite(
           {
             storage: "pglite",
-            cases,
+            cases: parts.has("grouppe") ? cases : [],
             writers: options.writers,
+            fanout: comparedFanout,
             server: baselineGrouppe,
             serverRoot: join(baseline, "apps/server"),
             writes: false,
@@ -140,6 +142,7 @@ export async function runBench(
           context,
         );
         report.throughput.push(...result.throughput);
+        report.fanout.push(...result.fanout);
       });
     }
     if (parts.has("stock")) {

@@ -60,6 +60,7 @@ function fanoutSection(report: BenchReport): string {
       "Sessions",
       "Writes/s",
       "Msgs delivered/s",
+      "Server CPU ms per 1,000 msgs",
       "Per watcher min-max",
       "Latency p50 ms",
       "Latency p99 ms",
@@ -73,13 +74,14 @@ function fanoutSection(report: BenchReport): string {
       row.sessions,
       whole(row.writesPerSecond),
       whole(row.messagesPerSecond),
+      row.serverCpuMsPerThousand === undefined ? "" : row.serverCpuMsPerThousand.toFixed(1),
       `${row.perWatcher.min}-${row.perWatcher.max}`,
       millis(row.latencyFromSendUs.p50),
       millis(row.latencyFromSendUs.p99),
       `${millis(row.latencyFromAckUs.p50)} / ${millis(row.latencyFromAckUs.p99)}`,
       codes({ ...row.writeErrors, ...row.streamErrors }),
     ]),
-    [3, 4, 5, 7, 8],
+    [3, 4, 5, 6, 8, 9],
   );
 }
 

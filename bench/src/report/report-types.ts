@@ -45,6 +45,11 @@ export interface FanoutRow {
   /** Attendance messages received by all watchers together. */
   messages: number;
   messagesPerSecond: number;
+  /**
+   * The server's CPU time (all its threads) from the first write to the last delivery, per
+   * 1,000 messages delivered: what a message costs, whatever the machine's speed that moment.
+   */
+  serverCpuMsPerThousand?: number;
   /** Fewest and most attendance messages one watcher got. */
   perWatcher: { min: number; max: number };
   /** From sending the JoinEvent/LeaveEvent to arrival: an upper bound of commit-to-arrival. */

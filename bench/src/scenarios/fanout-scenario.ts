@@ -1,4 +1,5 @@
 import { forkModule, nextMessage, stopChild } from "../child-process.js";
+import { processCpuMs } from "../grouppe/process-cpu.js";
 import type { SeededData } from "../grouppe/seed-grouppe.js";
 import type { LatencySummary } from "../load/load-spec.js";
 import type { FanoutRow, ServerName, Storage } from "../report/report-types.js";
@@ -40,6 +41,8 @@ export async function runFanoutScenario(
   shape: FanoutShape,
   context: BenchContext,
   server: ServerName = "grouppe",
+  /** The server's process, whose CPU time per message the row reports; not read when unset. */
+  serverPid?: number,
 ): Promise<FanoutRow> {
   const sessions = Math.ceil(shape.watchers / shape.streamsPerSession);
   const watchers = forkModule("scenarios/fanout-watchers");
@@ -65,6 +68,7 @@ export async function runFanoutScenario(
       "written",
       (shape.durationSeconds + 120) * 1_000,
     );
+    const cpuBefore = serverPid === undefined ? undefined : await processCpuMs(serverPid);
     writer.send({
       type: "write",
       url,
@@ -78,6 +82,7 @@ export async function runFanoutScenario(
     const finished = nextMessage<FinishedReply>(watchers, "finished", 120_000);
     watchers.send({ type: "finish", writes: writes.writes });
     const result = await finished;
+    const cpuAfter = serverPid === undefined ? undefined : await processCpuMs(serverPid);
     const streamErrors = { ...opened.failed, ...result.streamErrors };
     if (result.unmatched > 0) streamErrors.unmatched_etag = result.unmatched;
     const row: FanoutRow = {
@@ -91,13 +96,21 @@ export async function runFanoutScenario(
       writeErrors: writes.errors,
       messages: result.messages,
       messagesPerSecond: result.seconds > 0 ? result.messages / result.seconds : 0,
+      serverCpuMsPerThousand:
+        cpuBefore === undefined || cpuAfter === undefined || result.messages === 0
+          ? undefined
+          : ((cpuAfter - cpuBefore) * 1_000) / result.messages,
       perWatcher: result.perWatcher,
       latencyFromSendUs: result.latencyFromSendUs,
       latencyFromAckUs: result.latencyFromAckUs,
       streamErrors,
     };
+    const cpu =
+      row.serverCpuMsPerThousand === undefined
+        ? ""
+        : `, ${row.serverCpuMsPerThousand.toFixed(1)} ms server CPU per 1,000 msgs`;
     context.progress(
-      `grouppe/${storage} WatchEvent fan-out: ${row.watching}/${row.watchers} watchers, ${Math.round(row.writesPerSecond)} writes/s, ${Math.round(row.messagesPerSecond)} msgs/s, p50 ${Math.round(row.latencyFromSendUs.p50)} µs, p99 ${Math.round(row.latencyFromSendUs.p99)} µs`,
+      `grouppe/${storage} WatchEvent fan-out: ${row.watching}/${row.watchers} watchers, ${Math.round(row.writesPerSecond)} writes/s, ${Math.round(row.messagesPerSecond)} msgs/s${cpu}, p50 ${Math.round(row.latencyFromSendUs.p50)} µs, p99 ${Math.round(row.latencyFromSendUs.p99)} µs`,
     );
     return row;
   } finally {

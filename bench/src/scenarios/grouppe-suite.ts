@@ -88,7 +88,15 @@ export async function runGrouppeSuite(
     const fanoutRows: FanoutRow[] = [];
     for (const shape of fanout) {
       fanoutRows.push(
-        await runFanoutScenario(grouppe.url, plan.storage, seeded, shape, context, server),
+        await runFanoutScenario(
+          grouppe.url,
+          plan.storage,
+          seeded,
+          shape,
+          context,
+          server,
+          grouppe.pid,
+        ),
       );
     }
     return {
