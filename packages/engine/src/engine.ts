@@ -303,7 +303,6 @@ export class Engine {
       timer: undefined,
     };
     this.active.add(call);
-    let messages: RequestMessages | undefined;
     // 'close' comes once; `on` spares the wrapper `once` builds.
     ex.res.on("close", () => {
       this.active.delete(call);
@@ -311,9 +310,7 @@ export class Engine {
       if (!ex.finished) {
         // The client went away (reset stream, closed socket) before the response ended.
         ex.finished = true;
-        const error = resetError(http2Stream);
-        call.abort(error);
-        messages?.fail(error);
+        call.abort(resetError(http2Stream));
       }
     });
     if (early) {
@@ -336,12 +333,17 @@ export class Engine {
     }
     if (route.spec.kind === "client_streaming") {
       // Messages are decoded as they arrive; the handler runs at once and reads them.
-      messages = new RequestMessages(
+      const messages = new RequestMessages(
         req,
         (flags, data) => this.decodeEnvelope(ex, requestCompression, flags, data),
         this.options.readMaxBytes,
         wire.protocol === "connect",
       );
+      // However the call is cut short (its deadline, a reset, the server's drain), a handler
+      // waiting for more input stops waiting: the reset's 'close' alone would miss the others.
+      const cut = () => messages.fail(call.signal.reason);
+      if (call.signal.aborted) cut();
+      else call.signal.addEventListener("abort", cut, { once: true });
       this.run(ex, messages);
       return;
     }

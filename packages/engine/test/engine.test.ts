@@ -6,7 +6,14 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { type FastifyInstance, fastify } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fastifyEnginePlugin, offerHttp2Streams, offerRequests } from "../src/index.js";
-import { aborts, ProbeSchema, sharedReply, testRoutes, waiting } from "./support/test-service.js";
+import {
+  aborts,
+  collectEnds,
+  ProbeSchema,
+  sharedReply,
+  testRoutes,
+  waiting,
+} from "./support/test-service.js";
 import { send } from "./support/wire-client.js";
 
 const maxTimeoutMs = 300;
@@ -92,6 +99,29 @@ describe.each([
       expect(response.trailers["grpc-status"]).toBe(String(Code.DeadlineExceeded));
       expect(aborts).toHaveLength(1);
       expect(ConnectError.from(aborts[0]).code).toBe(Code.DeadlineExceeded);
+    });
+
+    it("ends a client stream's input when its deadline passes, so the handler stops reading", async () => {
+      const before = collectEnds.length;
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/test.v1.TestService/Collect",
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": "40m",
+      });
+      stream.on("error", () => undefined);
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) =>
+        stream.on("trailers", resolve),
+      );
+      stream.resume();
+      // One message, then nothing: the handler waits for more until the deadline.
+      stream.write(grpcBody({ text: "a" }));
+      expect((await trailers)["grpc-status"]).toBe(String(Code.DeadlineExceeded));
+      // The client has not reset anything: the deadline alone must end the handler's read.
+      await vi.waitFor(() => expect(collectEnds.length).toBe(before + 1), { timeout: 20_000 });
+      expect(ConnectError.from(collectEnds[before]).code).toBe(Code.DeadlineExceeded);
+      stream.close();
     });
 
     it("caps a deadline above the maximum instead of refusing it", async () => {

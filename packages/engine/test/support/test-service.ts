@@ -108,6 +108,9 @@ export interface Probe {
 /** Why the signals of waiting calls were aborted, in order. */
 export const aborts: unknown[] = [];
 
+/** How each Collect call's reading of its input ended: the error it threw, or "done". */
+export const collectEnds: unknown[] = [];
+
 /** How many calls have reached their handler and wait for their signal to abort. */
 export const waiting = { count: 0 };
 
@@ -173,7 +176,13 @@ export function testRoutes(router: ConnectRouter): void {
     },
     async collect(requests: AsyncIterable<Probe>) {
       let text = "";
-      for await (const probe of requests) text += probe.text;
+      try {
+        for await (const probe of requests) text += probe.text;
+      } catch (error) {
+        collectEnds.push(error);
+        throw error;
+      }
+      collectEnds.push("done");
       return create(ReplySchema, { text });
     },
     async *chat(requests: AsyncIterable<Probe>) {
