@@ -143,8 +143,19 @@ export async function startLatencyProxy(
         if (!to.destroyed) to.write(chunk);
       }, delayMs);
     });
-    from.on("end", () => setTimeout(() => to.end(), delayMs));
-    from.on("close", () => setTimeout(() => to.destroy(), delayMs));
+    // A side that ended cleanly is ended on the other side once its last bytes are through;
+    // destroying it as well would throw away what is still queued to be written (a response
+    // sent with `Connection: close`, under load). Only a side cut short is cut short across.
+    let ended = false;
+    from.on("end", () => {
+      ended = true;
+      setTimeout(() => to.end(), delayMs);
+    });
+    from.on("close", () =>
+      setTimeout(() => {
+        if (!ended) to.destroy();
+      }, delayMs),
+    );
     from.on("error", () => undefined);
   };
   const server = net.createServer((client) => {
