@@ -192,19 +192,15 @@ describe("@grouppe/client against real server processes", () => {
           },
         });
       }
-      // The rest of the file never comes in time (an unref'd timer: it outlives the test).
-      await sleep(60_000, undefined, { ref: false });
+      // The rest of the file never comes: only the deadline can end this call.
+      await new Promise<never>(() => {});
     }
 
-    const startedAt = Date.now();
     const error = await sdk.events
       .importEvents(slowRows(), { timeoutMs: 500 })
       .catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.DeadlineExceeded);
-    // Not a speed bound: without the deadline the call would wait out the minute above.
-    const tookMs = Date.now() - startedAt;
-    expect(tookMs, `DEADLINE_EXCEEDED after ${tookMs} ms`).toBeLessThan(30_000);
 
     // The server ended the call itself, and nothing of the rows it had received was written.
     await eventually(
