@@ -40,10 +40,15 @@ export async function runFanoutScenario(
   seeded: SeededData,
   shape: FanoutShape,
   context: BenchContext,
-  server: ServerName = "grouppe",
-  /** The server's process, whose CPU time per message the row reports; not read when unset. */
-  serverPid?: number,
+  server: {
+    /** How the row is labelled; "grouppe" by default. */
+    name?: ServerName;
+    /** The server's process, whose CPU time per message the row reports; not read when unset. */
+    pid?: number;
+  } = {},
 ): Promise<FanoutRow> {
+  const { pid } = server;
+  const serverCpuMs = () => (pid === undefined ? undefined : processCpuMs(pid));
   const sessions = Math.ceil(shape.watchers / shape.streamsPerSession);
   const watchers = forkModule("scenarios/fanout-watchers");
   const writer = forkModule("scenarios/fanout-writer");
@@ -68,7 +73,7 @@ export async function runFanoutScenario(
       "written",
       (shape.durationSeconds + 120) * 1_000,
     );
-    const cpuBefore = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+    const cpuBefore = await serverCpuMs();
     writer.send({
       type: "write",
       url,
@@ -82,11 +87,11 @@ export async function runFanoutScenario(
     const finished = nextMessage<FinishedReply>(watchers, "finished", 120_000);
     watchers.send({ type: "finish", writes: writes.writes });
     const result = await finished;
-    const cpuAfter = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+    const cpuAfter = await serverCpuMs();
     const streamErrors = { ...opened.failed, ...result.streamErrors };
     if (result.unmatched > 0) streamErrors.unmatched_etag = result.unmatched;
     const row: FanoutRow = {
-      server,
+      server: server.name ?? "grouppe",
       storage,
       watchers: shape.watchers,
       sessions,

@@ -88,15 +88,10 @@ export async function runGrouppeSuite(
     const fanoutRows: FanoutRow[] = [];
     for (const shape of fanout) {
       fanoutRows.push(
-        await runFanoutScenario(
-          grouppe.url,
-          plan.storage,
-          seeded,
-          shape,
-          context,
-          server,
-          grouppe.pid,
-        ),
+        await runFanoutScenario(grouppe.url, plan.storage, seeded, shape, context, {
+          name: server,
+          pid: grouppe.pid,
+        }),
       );
     }
     return {

@@ -38,10 +38,10 @@ import type { RequestHandler } from "./offer-requests.js";
 import { recodeUnparsableBinary } from "./recode-unparsable-binary.js";
 
 /**
- * Calls straight from HTTP/2 streams (gRPC, gRPC-Web and Connect POSTs). Fastify's hooks do not run for these calls, so the
- * application gives each call what its hooks would have: context values and the response
- * headers (a request id), or undefined to leave the call to Fastify (a CORS request, a
- * proxied one whose client address Fastify works out).
+ * Calls straight from HTTP/2 streams (gRPC, gRPC-Web and Connect POSTs). Fastify's hooks do
+ * not run for these calls, so the application gives each call what its hooks would have:
+ * context values and the response headers (a request id), or undefined to leave the call to
+ * Fastify (a CORS request, a proxied one whose client address Fastify works out).
  */
 export interface Http2StreamCalls {
   /**
@@ -57,9 +57,9 @@ export interface Http2StreamCalls {
 
 /**
  * Calls straight from the server's 'request' event (HTTP/1.1, and HTTP/2 streams the stream
- * path declined, through Node's compatibility layer), before
- * Fastify's routing, hooks and reply. As for {@link Http2StreamCalls}, the application gives
- * each call what its hooks would have, or undefined to leave it to Fastify.
+ * path declined, through Node's compatibility layer), before Fastify's routing, hooks and
+ * reply. As for {@link Http2StreamCalls}, the application gives each call what its hooks would
+ * have, or undefined to leave it to Fastify.
  */
 export interface RequestCalls {
   /** Receives the handler once the routes are known (see {@link offerRequests}). */
