@@ -69,7 +69,15 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
       return {
         ...base,
         parts: new Set(benchParts),
-        shape: { ...h2c, durationSeconds: 10, warmUpSeconds: 2, serverWarmUp: { seconds: 1.5 } },
+        // Three rounds of 3 s (after 1 s unmeasured) per case and server: about the time of one
+        // 10 s run each, with three paired comparisons instead of one (see unary-rounds.ts).
+        shape: {
+          ...h2c,
+          rounds: 3,
+          durationSeconds: 3,
+          warmUpSeconds: 1,
+          serverWarmUp: { seconds: 1.5 },
+        },
         fanout: [
           { watchers: 1_000, streamsPerSession: 50, writers: 4, durationSeconds: 15 },
           // 200 sessions: each process may hold 20,000 files, so 10,000 streams share sessions.
@@ -91,6 +99,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         shape: {
           ...h2c,
           h2cStreamsPerConnection: 16,
+          rounds: 1,
           durationSeconds: 1.5,
           warmUpSeconds: 0.3,
           serverWarmUp: { seconds: 0.5 },
@@ -112,6 +121,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           h2cConnections: 2,
           h2cStreamsPerConnection: 4,
           http1Connections: 4,
+          rounds: 2,
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
           requestCount: 40,

@@ -41,6 +41,26 @@ describe("bench smoke run", () => {
         ? ["bare-http2/memory warmed up on 1 case(s)", "grouppe/pglite warmed up on 2 case(s)"]
         : ["bare-http2/memory warmed up on 1 case(s)"],
     );
+    // Two rounds: each case runs on every server in turn, the order reversed in the second.
+    const rounds = progress
+      .filter((line) => line.startsWith("round "))
+      .map((line) => line.replace(/: \d+ req\/s.*$/, ""));
+    expect(rounds).toEqual(
+      grouppeBuilt()
+        ? [
+            "round 1/2 bare-http2/memory Health/Check grpc",
+            "round 1/2 grouppe/pglite Health/Check grpc",
+            "round 1/2 grouppe/pglite GetEvent connect-json",
+            "round 2/2 grouppe/pglite Health/Check grpc",
+            "round 2/2 bare-http2/memory Health/Check grpc",
+            "round 2/2 grouppe/pglite GetEvent connect-json",
+          ]
+        : [
+            "round 1/2 bare-http2/memory Health/Check grpc",
+            "round 2/2 bare-http2/memory Health/Check grpc",
+          ],
+    );
+    expect(peerRow?.roundsRequestsPerSecond).toHaveLength(2);
     expect(renderThroughputSvg(report)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
 
@@ -87,6 +107,7 @@ describe("bench smoke run", () => {
           h2cConnections: 2,
           h2cStreamsPerConnection: 4,
           http1Connections: 2,
+          rounds: 1,
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
           // A fixed number of requests, not a time window: a loaded machine may complete none

@@ -32,6 +32,7 @@ function throughputSection(report: BenchReport): string {
       "p99 ms",
       "Errors",
       "Engine",
+      "Rounds req/s",
     ],
     report.throughput.map((row) => [
       row.server,
@@ -46,6 +47,7 @@ function throughputSection(report: BenchReport): string {
       millis(row.result.latencyUs.p99),
       codes(row.result.errors),
       row.result.engine,
+      (row.roundsRequestsPerSecond ?? []).map(whole).join(" / "),
     ]),
     [6, 7, 8, 9],
   );
@@ -167,6 +169,7 @@ export function renderMarkdown(report: BenchReport): string {
     `Run ${report.startedAt} to ${report.finishedAt} on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGib} GiB, ${machine.platform}, Node ${machine.node}; load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(" / ")}.`,
     `Load generator: ${report.loadGenerator}. Each server and each load generator runs in its own process.`,
     ...(report.serverWarmUp ? [`Warm-up: ${report.serverWarmUp}.`] : []),
+    ...(report.unaryMethod ? [`Unary cases: ${report.unaryMethod}.`] : []),
     `grouppe env for the bench: ${Object.entries(report.serverEnv)
       .map(([name, value]) => `${name}=${value}`)
       .join(" ")}.`,

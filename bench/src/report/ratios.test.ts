@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LatencySummary, LoadResult } from "../load/load-spec.js";
-import { check, computeRatios } from "./ratios.js";
+import { check, computeRatios, ratio } from "./ratios.js";
 import {
   type BenchReport,
   type FanoutRow,
@@ -128,5 +128,42 @@ describe("computeRatios", () => {
       expect(c.met, c.name).toBeUndefined();
       expect(c.verdict, c.name).toBe("not measured in this run");
     }
+  });
+});
+
+describe("ratio", () => {
+  const rounds = (base: ThroughputRow, roundsRequestsPerSecond: number[]): ThroughputRow => ({
+    ...base,
+    roundsRequestsPerSecond,
+  });
+
+  it("takes the median of the rounds' ratios, not the ratio of the median rounds", () => {
+    // Round by round 1.2, 1.2 and 0.9: the third round ran while the machine was busier for
+    // the numerator. The rows' own req/s (the median rounds, 9,000 and 10,000) would say 0.9.
+    const numerator = rounds(row("grouppe", "Health/Check", "grpc", 9_000), [12_000, 6_000, 9_000]);
+    const denominator = rounds(
+      row("grpc-js", "Health/Check", "grpc", 10_000),
+      [10_000, 5_000, 10_000],
+    );
+    expect(ratio(numerator, denominator)).toBeCloseTo(1.2, 10);
+    // An even count of rounds: the mean of the two middle ratios (1.0 and 1.5).
+    expect(
+      ratio(
+        rounds(numerator, [1_000, 3_000, 1_000, 4_000]),
+        rounds(denominator, [2_000, 2_000, 1_000, 2_000]),
+      ),
+    ).toBeCloseTo(1.25, 10);
+  });
+
+  it("divides the rows' req/s when the rounds do not pair up", () => {
+    const numerator = rounds(row("grouppe", "Health/Check", "grpc", 9_000), [12_000, 6_000, 9_000]);
+    expect(ratio(numerator, row("grpc-js", "Health/Check", "grpc", 10_000))).toBeCloseTo(0.9, 10);
+    expect(
+      ratio(numerator, rounds(row("grpc-js", "Health/Check", "grpc", 10_000), [8_000, 10_000])),
+    ).toBeCloseTo(0.9, 10);
+    expect(ratio(numerator, rounds(row("grpc-js", "Health/Check", "grpc", 0), [0, 0, 0]))).toBe(
+      undefined,
+    );
+    expect(ratio(numerator, undefined)).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { whole } from "./markdown-table.js";
+import { median } from "./median.js";
 import {
   type BenchReport,
   type RatioCheck,
@@ -24,26 +25,41 @@ export const targets = {
 /** The fan-out cases the targets name: the one every server runs, and the large one. */
 export const fanoutWatchers = { compared: 1_000, many: 10_000 } as const;
 
-/** Req/s of a row; grouppe's PGlite row unless `storage` says otherwise (peers: memory). */
+/** A server's row for a case; grouppe's PGlite row unless `storage` says otherwise (peers: memory). */
 function throughput(
   rows: ThroughputRow[],
   server: ThroughputRow["server"],
   method: string,
   protocol: ThroughputRow["protocol"],
   storage: "pglite" | "postgres" = "pglite",
-): number | undefined {
-  const row = rows.find(
+): ThroughputRow | undefined {
+  return rows.find(
     (candidate) =>
       candidate.server === server &&
       candidate.method === method &&
       candidate.protocol === protocol &&
       (candidate.storage === storage || candidate.storage === "memory"),
   );
-  return row?.result.requestsPerSecond;
 }
 
-function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
-  return numerator !== undefined && denominator ? numerator / denominator : undefined;
+/**
+ * How many times faster the numerator's case ran. Measured in the same rounds, the ratio is
+ * the median of the rounds' ratios: each compares two runs made one right after the other,
+ * so the machine's drift over the run does not enter it. Otherwise, the rows' req/s.
+ */
+export function ratio(
+  numerator: ThroughputRow | undefined,
+  denominator: ThroughputRow | undefined,
+): number | undefined {
+  if (numerator === undefined || denominator === undefined) return undefined;
+  const above = numerator.roundsRequestsPerSecond;
+  const below = denominator.roundsRequestsPerSecond;
+  if (above && below && above.length === below.length && above.length > 1) {
+    if (below.some((value) => value === 0)) return undefined;
+    return median(above.map((value, round) => value / (below[round] as number)));
+  }
+  const { requestsPerSecond } = denominator.result;
+  return requestsPerSecond ? numerator.result.requestsPerSecond / requestsPerSecond : undefined;
 }
 
 function format(value: number, unit: string): string {

@@ -27,7 +27,10 @@ export interface ThroughputRow {
   transport: Transport;
   /** e.g. "16 conns x 64 streams" */
   concurrency: string;
+  /** The median round's run; its errors are those of every round together. */
   result: LoadResult;
+  /** Req/s of each round, in the order they ran (older reports lack it). */
+  roundsRequestsPerSecond?: number[];
 }
 
 /** One WatchEvent fan-out run: many watchers on one event while its attendance changes. */
@@ -140,6 +143,8 @@ export interface BenchReport {
   loadGenerator: string;
   /** How each server is warmed up before its first measured case (older reports lack it). */
   serverWarmUp?: string;
+  /** How the unary cases were measured: rounds, durations (older reports lack it). */
+  unaryMethod?: string;
   serverEnv: Record<string, string>;
   throughput: ThroughputRow[];
   fanout: FanoutRow[];

@@ -6,6 +6,11 @@ export interface LoadShape {
   durationSeconds: number;
   warmUpSeconds: number;
   /**
+   * How many times each unary case runs on each server, servers taking turns (see
+   * unary-rounds.ts); the report gives the median round and ratios the median per round.
+   */
+  rounds: number;
+  /**
    * A fixed number of requests per case instead of the measured duration: the smoke run's, so
    * that it checks the shape of a run on a machine of any speed (a slow one would complete
    * nothing inside a short window).
@@ -35,6 +40,16 @@ export function describeServerWarmUp(shape: LoadShape): string {
       ? `${shape.serverWarmUp.seconds} s`
       : `${shape.serverWarmUp.requestCount} requests`;
   return `before a server's first measured case, every unary case it is measured on runs for ${each}, unmeasured and with the same load, so that no measured case runs on a cold process (the same for every server)`;
+}
+
+/** How the unary cases are measured, for the report's method notes. */
+export function describeRounds(shape: LoadShape): string {
+  const each =
+    shape.requestCount !== undefined
+      ? `${shape.requestCount} requests`
+      : `${shape.durationSeconds} s after ${shape.warmUpSeconds} s unmeasured`;
+  if (shape.rounds === 1) return `each case runs once on each server (${each})`;
+  return `${shape.rounds} rounds of ${each}; in each round a case runs on every server that has it, one right after the other, in reverse order every other round. A row gives the median round (req/s of every round in the last column), and a ratio in Targets is the median of the ratios round by round, so that the machine's drift during the run cancels out`;
 }
 
 /** What every scenario gets from the run. */

@@ -5,16 +5,9 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { startGrouppe } from "../grouppe/grouppe-process.js";
 import { peakResidentKib, residentKib } from "../grouppe/process-memory.js";
+import { median } from "../report/median.js";
 import type { StartupRow } from "../report/report-types.js";
 import type { BenchContext } from "./bench-context.js";
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
 
 /** Resident memory of one run, in KiB. */
 interface Memory {

@@ -1,7 +1,7 @@
 import { h2loadCanRun, runH2load } from "../load/h2load-runner.js";
 import type { LoadSpec, Protocol } from "../load/load-spec.js";
 import { defaultTransport } from "../load/rpc-protocol.js";
-import { runLoad, runNodeLoad } from "../load/run-load.js";
+import { runNodeLoad } from "../load/run-load.js";
 import type { ServerName, Storage, ThroughputRow } from "../report/report-types.js";
 import { type BenchContext, loadWindow } from "./bench-context.js";
 import { type UnaryMethod, unaryTemplate } from "./unary-requests.js";
@@ -69,7 +69,7 @@ export function describeRow(row: ThroughputRow): string {
 }
 
 /** The cases `--cases` lets through. */
-function selectedCases(cases: UnaryCase[], context: BenchContext): UnaryCase[] {
+export function selectedCases(cases: UnaryCase[], context: BenchContext): UnaryCase[] {
   return cases.filter(
     (unaryCase) => !context.cases || context.cases.has(`${unaryCase.method}:${unaryCase.protocol}`),
   );
@@ -97,36 +97,4 @@ export async function warmUpUnaryCases(
     if (context.h2load && h2loadCanRun(spec)) await runH2load(context.h2load, spec);
     else await runNodeLoad(spec);
   }
-}
-
-/** Runs each case against `target`, one after another, after warming all of them up. */
-export async function runUnaryCases(
-  target: UnaryTarget,
-  cases: UnaryCase[],
-  context: BenchContext,
-): Promise<ThroughputRow[]> {
-  const rows: ThroughputRow[] = [];
-  const selected = selectedCases(cases, context);
-  if (selected.length > 0) {
-    const started = performance.now();
-    await warmUpUnaryCases(target, selected, context);
-    context.progress(
-      `${target.server}/${target.storage} warmed up on ${selected.length} case(s) in ${Math.round(performance.now() - started)} ms`,
-    );
-  }
-  for (const unaryCase of selected) {
-    const spec = unarySpec(target, unaryCase, context);
-    const row: ThroughputRow = {
-      server: target.server,
-      storage: target.storage,
-      method: unaryCase.method,
-      protocol: unaryCase.protocol,
-      transport: spec.transport,
-      concurrency: describeConcurrency(spec),
-      result: await runLoad(spec, context.h2load),
-    };
-    context.progress(describeRow(row));
-    rows.push(row);
-  }
-  return rows;
 }

@@ -3,11 +3,12 @@ import { seedGrouppe } from "../grouppe/seed-grouppe.js";
 import type { FanoutRow, ServerName, Storage, ThroughputRow } from "../report/report-types.js";
 import type { BenchContext } from "./bench-context.js";
 import { type FanoutShape, runFanoutScenario } from "./fanout-scenario.js";
-import { runUnaryCases, type UnaryCase, unaryCases } from "./unary-scenario.js";
+import type { TargetCases } from "./unary-rounds.js";
+import { type UnaryCase, unaryCases } from "./unary-scenario.js";
 import { runWriteScenario } from "./write-scenario.js";
 
 /** What to run against one grouppe instance. */
-export interface GrouppeSuitePlan {
+export interface GrouppePlan {
   storage: Exclude<Storage, "memory">;
   databaseUrl?: string;
   /** PGlite's data directory, kept after the run so later parts restart on it. */
@@ -26,15 +27,6 @@ export interface GrouppeSuitePlan {
   writes?: boolean;
 }
 
-/** What one grouppe instance measured. */
-export interface GrouppeSuiteResult {
-  startupMs: number;
-  /** The event GetEvent read. */
-  eventId: string;
-  throughput: ThroughputRow[];
-  fanout: FanoutRow[];
-}
-
 /** Every read case: Health/Check and GetEvent over all four protocols, ListEvents (lighter load) over two. */
 export function fullGrouppeCases(): UnaryCase[] {
   return [
@@ -49,14 +41,20 @@ export function fullGrouppeCases(): UnaryCase[] {
   ];
 }
 
-/**
- * Starts grouppe on `plan.storage`, seeds it through its API, and runs the unary cases, the
- * JoinEvent/LeaveEvent writes and the fan-out against it.
- */
-export async function runGrouppeSuite(
-  plan: GrouppeSuitePlan,
-  context: BenchContext,
-): Promise<GrouppeSuiteResult> {
+/** A grouppe instance, started and seeded, for its unary cases and then the rest of its plan. */
+export interface OpenGrouppe {
+  /** The server with the unary cases of its plan, for the rounds every server takes part in. */
+  unary: TargetCases;
+  startupMs: number;
+  /** The event GetEvent reads. */
+  eventId: string;
+  /** Runs the JoinEvent/LeaveEvent writes (unless the plan leaves them out) and the fan-out. */
+  runWritesAndFanout(): Promise<{ throughput: ThroughputRow[]; fanout: FanoutRow[] }>;
+  stop(): Promise<void>;
+}
+
+/** Starts grouppe on `plan.storage` and seeds it through its API. */
+export async function openGrouppe(plan: GrouppePlan, context: BenchContext): Promise<OpenGrouppe> {
   const fanout = plan.fanout ?? [];
   const grouppe: RunningGrouppe = await startGrouppe({
     databaseUrl: plan.databaseUrl,
@@ -65,15 +63,13 @@ export async function runGrouppeSuite(
     serverRoot: plan.serverRoot,
   });
   try {
-    context.progress(
-      `${plan.server ?? "grouppe"}/${plan.storage} ready in ${Math.round(grouppe.startupMs)} ms`,
-    );
+    const server = plan.server ?? "grouppe";
+    context.progress(`${server}/${plan.storage} ready in ${Math.round(grouppe.startupMs)} ms`);
     const seeded = await seedGrouppe(grouppe.url, {
       events: 24,
       writers: plan.writers,
       fanoutUsers: fanout.length ? Math.max(8, ...fanout.map((shape) => shape.writers * 4)) : 0,
     });
-    const server = plan.server ?? "grouppe";
     const target = {
       server,
       storage: plan.storage,
@@ -81,26 +77,30 @@ export async function runGrouppeSuite(
       http1Url: grouppe.url,
       eventId: seeded.eventIds[0] ?? "",
     };
-    const throughput = await runUnaryCases(target, plan.cases, context);
-    if (plan.writes !== false) {
-      throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
-    }
-    const fanoutRows: FanoutRow[] = [];
-    for (const shape of fanout) {
-      fanoutRows.push(
-        await runFanoutScenario(grouppe.url, plan.storage, seeded, shape, context, {
-          name: server,
-          pid: grouppe.pid,
-        }),
-      );
-    }
     return {
+      unary: { target, cases: plan.cases },
       startupMs: grouppe.startupMs,
       eventId: target.eventId,
-      throughput,
-      fanout: fanoutRows,
+      async runWritesAndFanout() {
+        const throughput: ThroughputRow[] = [];
+        if (plan.writes !== false) {
+          throughput.push(await runWriteScenario(grouppe.url, plan.storage, seeded, context));
+        }
+        const fanoutRows: FanoutRow[] = [];
+        for (const shape of fanout) {
+          fanoutRows.push(
+            await runFanoutScenario(grouppe.url, plan.storage, seeded, shape, context, {
+              name: server,
+              pid: grouppe.pid,
+            }),
+          );
+        }
+        return { throughput, fanout: fanoutRows };
+      },
+      stop: async () => void (await grouppe.stop()),
     };
-  } finally {
+  } catch (error) {
     await grouppe.stop();
+    throw error;
   }
 }
