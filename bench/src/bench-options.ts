@@ -69,13 +69,13 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
       return {
         ...base,
         parts: new Set(benchParts),
-        // Three rounds of 3 s (after 1 s unmeasured) per case and server: about the time of one
-        // 10 s run each, with three paired comparisons instead of one (see unary-rounds.ts).
+        // Five rounds of 2 s (after 0.5 s unmeasured) per case and server: about the time of
+        // one 10 s run each, with five paired comparisons instead of one (see unary-rounds.ts).
         shape: {
           ...h2c,
-          rounds: 3,
-          durationSeconds: 3,
-          warmUpSeconds: 1,
+          rounds: 5,
+          durationSeconds: 2,
+          warmUpSeconds: 0.5,
           serverWarmUp: { seconds: 1.5 },
         },
         fanout: [
@@ -140,11 +140,13 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
 
 const usage = `Usage: npm run bench -- [--quick] [--engine auto|h2load|node] [--out DIR]
                         [--postgres | --no-postgres] [--database-url URL] [--only PART,...]
-                        [--cases METHOD:PROTOCOL,...] [--baseline DIR]
+                        [--cases METHOD:PROTOCOL,...] [--baseline DIR] [--rounds N]
 Parts: ${benchParts.join(", ")}; "stock" is grouppe with GROUPPE_ENGINE=connect (connect-es
 for every call), for comparison in the same run. --cases limits the unary cases, e.g.
 Health/Check:grpc,GetEvent:connect-json. --baseline DIR also runs grouppe from another built
-checkout (its root) with the same cases and fan-out, as "grouppe (baseline)". --quick finishes in under 2 minutes (no PostgreSQL unless
+checkout (its root) with the same cases and fan-out, as "grouppe (baseline)". --rounds N
+runs every unary case N times on each server, servers taking turns (full run: 5, quick: 1).
+--quick finishes in under 2 minutes (no PostgreSQL unless
 --postgres); the full run takes under 15.`;
 
 /** Reads the command line; throws with the usage text on a bad flag. */
@@ -161,6 +163,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       only: { type: "string" },
       cases: { type: "string" },
       baseline: { type: "string" },
+      rounds: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -182,6 +185,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     options.cases = new Set(values.cases.split(",").map((unaryCase) => unaryCase.trim()));
   }
   if (values.baseline) options.baseline = resolve(values.baseline);
+  if (values.rounds !== undefined) {
+    const rounds = Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+      throw new Error(`--rounds must be a whole number from 1 to 20\n${usage}`);
+    options.shape.rounds = rounds;
+  }
   if (values.postgres) options.parts.add("postgres");
   if (values["no-postgres"]) options.parts.delete("postgres");
   return options;

@@ -76,6 +76,7 @@ export async function openGrouppe(plan: GrouppePlan, context: BenchContext): Pro
       h2cUrl: grouppe.url,
       http1Url: grouppe.url,
       eventId: seeded.eventIds[0] ?? "",
+      pid: grouppe.pid,
     };
     return {
       unary: { target, cases: plan.cases },

@@ -38,6 +38,7 @@ export async function openPeers(reduced: boolean): Promise<OpenPeers> {
         h2cUrl: peer.h2cUrl,
         http1Url: peer.http1Url,
         eventId: fixtureEventId,
+        pid: peer.pid,
       },
       cases: unaryCases(methods, peerProtocols[peer.name]),
     })),

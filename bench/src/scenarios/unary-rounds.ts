@@ -1,3 +1,4 @@
+import { waitUntilQuiet } from "../grouppe/wait-until-quiet.js";
 import type { LoadResult, LoadSpec } from "../load/load-spec.js";
 import { runLoad } from "../load/run-load.js";
 import type { ThroughputRow } from "../report/report-types.js";
@@ -58,11 +59,23 @@ export function roundsRow(
 }
 
 /**
+ * Lets a server just loaded finish what its load left behind before the next run starts: a
+ * slow server still answers queued calls and collects their garbage for a second or more, and
+ * on two cores the next server measured would pay for it. Says so when it did not go quiet.
+ */
+async function settle(target: UnaryTarget): Promise<string> {
+  if (target.pid === undefined || process.platform !== "linux") return "";
+  const { quiet, waitedMs } = await waitUntilQuiet(target.pid);
+  return quiet ? "" : ` (still busy ${waitedMs} ms later)`;
+}
+
+/**
  * Measures every server on its cases in rounds: in each round every case runs on each server
  * that has it, one server right after the other, the order reversed every other round. This
  * machine is shared and its speed drifts by 20% and more within minutes; servers measured
  * back to back meet the same drift, and a ratio taken round by round (see report/ratios.ts)
- * cancels it, where one long run per server, minutes apart, would compare two moments.
+ * cancels it, where one long run per server, minutes apart, would compare two moments. Each
+ * server is let go quiet after its run, so that no run pays for the one before it.
  */
 export async function runUnaryRounds(
   targets: readonly TargetCases[],
@@ -76,6 +89,7 @@ export async function runUnaryRounds(
     if (cases.length === 0) continue;
     const started = performance.now();
     await warmUpUnaryCases(target, cases, context);
+    await settle(target);
     context.progress(
       `${target.server}/${target.storage} warmed up on ${cases.length} case(s) in ${Math.round(performance.now() - started)} ms`,
     );
@@ -96,8 +110,9 @@ export async function runUnaryRounds(
         const spec = unarySpec(cell.target, cell.unaryCase, context);
         const result = await runLoad(spec, context.h2load);
         cell.results.push(result);
+        const settled = await settle(cell.target);
         const line = describeRow(roundsRow(cell.target, cell.unaryCase, spec, [result]));
-        context.progress(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);
+        context.progress(`${rounds > 1 ? `round ${round + 1}/${rounds} ` : ""}${line}${settled}`);
       }
     }
   }

@@ -14,6 +14,8 @@ export interface UnaryTarget {
   http1Url?: string;
   /** The event GetEvent asks for. */
   eventId: string;
+  /** The server's process, which the rounds let go quiet after loading it. */
+  pid?: number;
 }
 
 /** One method over one protocol. */
