@@ -1,5 +1,6 @@
 import { codes, markdownTable, millis, whole } from "./markdown-table.js";
-import type { BenchReport } from "./report-types.js";
+import { ratio } from "./ratios.js";
+import { type BenchReport, baselineGrouppe } from "./report-types.js";
 
 function targetsSection(report: BenchReport): string {
   return markdownTable(
@@ -124,6 +125,44 @@ function startupSection(report: BenchReport): string {
   );
 }
 
+/** This build against `--baseline`'s, case by case, when the run had one. */
+function baselineSection(report: BenchReport): string[] {
+  const rows = report.throughput.flatMap((before) => {
+    if (before.server !== baselineGrouppe) return [];
+    const after = report.throughput.find(
+      (row) =>
+        row.server === "grouppe" &&
+        row.storage === before.storage &&
+        row.method === before.method &&
+        row.protocol === before.protocol,
+    );
+    const value = ratio(after, before);
+    if (after === undefined || value === undefined) return [];
+    return [
+      [
+        before.method,
+        before.protocol,
+        whole(after.result.requestsPerSecond),
+        whole(before.result.requestsPerSecond),
+        value.toFixed(2),
+      ],
+    ];
+  });
+  if (rows.length === 0) return [];
+  return [
+    "## This build against the baseline",
+    "",
+    "Ratios are medians of the ratios round by round, as in Targets.",
+    "",
+    markdownTable(
+      ["Method", "Protocol", "grouppe req/s", "baseline req/s", "grouppe / baseline"],
+      rows,
+      [2, 3, 4],
+    ),
+    "",
+  ];
+}
+
 function importSection(report: BenchReport): string {
   if (report.imports.length === 0) return "Not measured in this run.";
   return markdownTable(
@@ -182,6 +221,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     throughputSection(report),
     "",
+    ...baselineSection(report),
     "## WatchEvent fan-out",
     "",
     "Latency is from sending the JoinEvent/LeaveEvent to the Attendance message's arrival (an upper bound of commit to arrival); the 'from ack' column starts at the write's response instead (a lower bound).",

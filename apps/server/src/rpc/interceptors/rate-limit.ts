@@ -13,6 +13,7 @@ import { grouppeError } from "../../errors.js";
 import type { Db } from "../../store/db.js";
 import { clientKey } from "../client-key.js";
 import { callerKey, peerKey } from "../context.js";
+import { MemoryRateCounters } from "./memory-rate-counters.js";
 import { SharedRateCounters } from "./shared-rate-counters.js";
 
 /** How the rate limit interceptor counts calls. */
@@ -74,8 +75,10 @@ const authMethodNames = new Set([AuthService.method.signUp.name, AuthService.met
 export function createRateLimitInterceptor(options: RateLimitOptions): Interceptor {
   const { limits, db } = options;
   const store = options.store ?? (db?.kind === "postgres" ? "postgres" : "memory");
-  let newTake: (scope: Scope, points: number) => Take = (scope, points) =>
-    takeFrom(memoryLimiter(scope, points));
+  let newTake: (scope: Scope, points: number) => Take = (_scope, points) => {
+    const counters = new MemoryRateCounters({ windowMs: windowSeconds * 1000 });
+    return (key) => counters.take(key, points);
+  };
   let strictTake = newTake;
   if (store === "postgres") {
     if (db === undefined) throw new Error("rate limits in PostgreSQL need a db");
@@ -92,23 +95,26 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
   return (next) => async (req) => {
     const caller = req.contextValues.get(callerKey);
     const address = clientKey(req.contextValues.get(peerKey).ip);
+    // Counters in memory answer at once; only the database's are awaited.
     if (
       req.method.parent.typeName === AuthService.typeName &&
       authMethodNames.has(req.method.name)
     ) {
       await take(auth, address);
     }
+    let counted: Promise<void> | undefined;
     switch (caller.kind) {
       case "user":
-        await take(user, caller.userId);
+        counted = take(user, caller.userId);
         break;
       case "service":
-        await take(service, caller.principal);
+        counted = take(service, caller.principal);
         break;
       case "anonymous":
-        await take(ip, address);
+        counted = take(ip, address);
         break;
     }
+    if (counted !== undefined) await counted;
     return next(req);
   };
 }
@@ -175,8 +181,15 @@ function poolOf(db: Db) {
   };
 }
 
-async function take({ scope, points, take }: Bucket, key: string): Promise<void> {
-  const msBeforeNext = await take(key);
+/** Counts a call; throws RESOURCE_EXHAUSTED past the limit, or returns a promise of that. */
+function take(bucket: Bucket, key: string): Promise<void> | undefined {
+  const msBeforeNext = bucket.take(key);
+  if (msBeforeNext instanceof Promise) return msBeforeNext.then((ms) => refuse(bucket, ms));
+  refuse(bucket, msBeforeNext);
+  return undefined;
+}
+
+function refuse({ scope, points }: Bucket, msBeforeNext: number | undefined): void {
   if (msBeforeNext === undefined) return;
   const retrySeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   throw grouppeError(
