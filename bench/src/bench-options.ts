@@ -74,6 +74,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
         shape: {
           ...h2c,
           rounds: 5,
+          settleMaxMs: 3_000,
           durationSeconds: 2,
           warmUpSeconds: 0.5,
           serverWarmUp: { seconds: 1.5 },
@@ -100,6 +101,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           ...h2c,
           h2cStreamsPerConnection: 16,
           rounds: 1,
+          settleMaxMs: 3_000,
           durationSeconds: 1.5,
           warmUpSeconds: 0.3,
           serverWarmUp: { seconds: 0.5 },
@@ -122,6 +124,7 @@ export function presetOptions(mode: BenchOptions["mode"]): BenchOptions {
           h2cStreamsPerConnection: 4,
           http1Connections: 4,
           rounds: 2,
+          settleMaxMs: 0,
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
           requestCount: 40,

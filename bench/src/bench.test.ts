@@ -108,6 +108,7 @@ describe("bench smoke run", () => {
           h2cStreamsPerConnection: 4,
           http1Connections: 2,
           rounds: 1,
+          settleMaxMs: 0,
           durationSeconds: 0.3,
           warmUpSeconds: 0.1,
           // A fixed number of requests, not a time window: a loaded machine may complete none

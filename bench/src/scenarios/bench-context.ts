@@ -11,6 +11,11 @@ export interface LoadShape {
    */
   rounds: number;
   /**
+   * How long a server just loaded may take to go quiet before the next run starts (see
+   * unary-rounds.ts); 0 does not wait (the smoke run, whose loads are a few dozen calls).
+   */
+  settleMaxMs: number;
+  /**
    * A fixed number of requests per case instead of the measured duration: the smoke run's, so
    * that it checks the shape of a run on a machine of any speed (a slow one would complete
    * nothing inside a short window).

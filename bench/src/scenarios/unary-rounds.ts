@@ -63,9 +63,9 @@ export function roundsRow(
  * slow server still answers queued calls and collects their garbage for a second or more, and
  * on two cores the next server measured would pay for it. Says so when it did not go quiet.
  */
-async function settle(target: UnaryTarget): Promise<string> {
-  if (target.pid === undefined || process.platform !== "linux") return "";
-  const { quiet, waitedMs } = await waitUntilQuiet(target.pid);
+async function settle(target: UnaryTarget, maxMs: number): Promise<string> {
+  if (target.pid === undefined || maxMs <= 0 || process.platform !== "linux") return "";
+  const { quiet, waitedMs } = await waitUntilQuiet(target.pid, { maxMs });
   return quiet ? "" : ` (still busy ${waitedMs} ms later)`;
 }
 
@@ -89,7 +89,7 @@ export async function runUnaryRounds(
     if (cases.length === 0) continue;
     const started = performance.now();
     await warmUpUnaryCases(target, cases, context);
-    await settle(target);
+    await settle(target, context.shape.settleMaxMs);
     context.progress(
       `${target.server}/${target.storage} warmed up on ${cases.length} case(s) in ${Math.round(performance.now() - started)} ms`,
     );
@@ -110,7 +110,7 @@ export async function runUnaryRounds(
         const spec = unarySpec(cell.target, cell.unaryCase, context);
         const result = await runLoad(spec, context.h2load);
         cell.results.push(result);
-        const settled = await settle(cell.target);
+        const settled = await settle(cell.target, context.shape.settleMaxMs);
         const line = describeRow(roundsRow(cell.target, cell.unaryCase, spec, [result]));
         context.progress(`${rounds > 1 ? `round ${round + 1}/${rounds} ` : ""}${line}${settled}`);
       }
