@@ -3,7 +3,7 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchOptions } from "./bench-options.js";
 import { benchServerEnv, grouppeBuilt, startGrouppe } from "./grouppe/grouppe-process.js";
-import { createThrowawayDatabase } from "./grouppe/throwaway-database.js";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "./grouppe/throwaway-database.js";
 import { resolveH2load, runNodeLoad } from "./load/run-load.js";
 import { computeRatios } from "./report/ratios.js";
 import {
@@ -127,21 +127,25 @@ export async function runBench(
       const fanout = parts.has("fanout") ? options.fanout : [];
       // The other servers run the first fan-out case only: the one the report compares.
       const comparedFanout = fanout.slice(0, 1);
-      const open = (name: string, plan: GrouppePlan, close?: () => Promise<void>) =>
-        part(name, async () => {
+      const open = async (name: string, plan: GrouppePlan, close?: () => Promise<void>) => {
+        let opened: OpenGrouppe | undefined;
+        await part(name, async () => {
           try {
-            instances.push({ name, instance: await openGrouppe(plan, context), close });
+            opened = await openGrouppe(plan, context);
           } catch (error) {
             await close?.();
             throw error;
           }
+          instances.push({ name, instance: opened, close });
         });
+        return opened;
+      };
       if (parts.has("grouppe") || parts.has("fanout")) {
         // `--only fanout` runs the fan-out alone, without the unary cases and writes.
         const unary = parts.has("grouppe");
         // One PGlite directory for the run: the first start (migrations) happens once, and
         // the later parts restart on the seeded data like an operator's restart would.
-        await open(unary ? "grouppe on PGlite" : "grouppe fan-out on PGlite", {
+        const main = await open(unary ? "grouppe on PGlite" : "grouppe fan-out on PGlite", {
           storage: "pglite",
           dataDir,
           cases: unary ? cases : [],
@@ -149,7 +153,7 @@ export async function runBench(
           fanout,
           writes: unary,
         });
-        eventId = instances[0]?.instance.eventId;
+        eventId = main?.unary.target.eventId;
       }
       const baseline = options.baseline;
       if (baseline !== undefined && (parts.has("grouppe") || parts.has("fanout"))) {
@@ -180,15 +184,20 @@ export async function runBench(
         });
       }
       if (parts.has("postgres")) {
-        const created = await createThrowawayDatabase(options.postgresAdminUrl);
-        if ("unavailable" in created) {
-          report.notes.push(`PostgreSQL part skipped: ${created.unavailable}`);
-        } else {
-          await open(
+        let database: ThrowawayDatabase | undefined;
+        await part("PostgreSQL database", async () => {
+          const created = await createThrowawayDatabase(options.postgresAdminUrl);
+          if ("unavailable" in created)
+            report.notes.push(`PostgreSQL part skipped: ${created.unavailable}`);
+          else database = created.database;
+        });
+        const postgres =
+          database &&
+          (await open(
             "grouppe on PostgreSQL",
             {
               storage: "postgres",
-              databaseUrl: created.database.url,
+              databaseUrl: database.url,
               cases: [
                 ...unaryCases(["Health/Check", "GetEvent"], ["grpc"]),
                 ...unaryCases(["GetEvent"], ["connect-json"]),
@@ -197,14 +206,10 @@ export async function runBench(
               writers: options.writers,
               fanout: comparedFanout,
             },
-            () => created.database.drop(),
-          );
-          const postgres = instances.find((opened) => opened.name === "grouppe on PostgreSQL");
-          if (postgres)
-            report.startup.push(
-              startupRow("postgres", "first start", [postgres.instance.startupMs]),
-            );
-        }
+            database.drop,
+          ));
+        if (postgres)
+          report.startup.push(startupRow("postgres", "first start", [postgres.startupMs]));
       }
     }
 

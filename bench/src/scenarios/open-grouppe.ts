@@ -46,8 +46,6 @@ export interface OpenGrouppe {
   /** The server with the unary cases of its plan, for the rounds every server takes part in. */
   unary: TargetCases;
   startupMs: number;
-  /** The event GetEvent reads. */
-  eventId: string;
   /** Runs the JoinEvent/LeaveEvent writes (unless the plan leaves them out) and the fan-out. */
   runWritesAndFanout(): Promise<{ throughput: ThroughputRow[]; fanout: FanoutRow[] }>;
   stop(): Promise<void>;
@@ -81,7 +79,6 @@ export async function openGrouppe(plan: GrouppePlan, context: BenchContext): Pro
     return {
       unary: { target, cases: plan.cases },
       startupMs: grouppe.startupMs,
-      eventId: target.eventId,
       async runWritesAndFanout() {
         const throughput: ThroughputRow[] = [];
         if (plan.writes !== false) {

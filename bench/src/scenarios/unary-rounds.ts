@@ -23,6 +23,7 @@ export interface TargetCases {
 interface Cell {
   target: UnaryTarget;
   unaryCase: UnaryCase;
+  spec: LoadSpec;
   results: LoadResult[];
 }
 
@@ -99,7 +100,7 @@ export async function runUnaryRounds(
   for (const { target, cases } of selected)
     for (const unaryCase of cases) {
       const cells = byCase.get(caseKey(unaryCase)) ?? [];
-      cells.push({ target, unaryCase, results: [] });
+      cells.push({ target, unaryCase, spec: unarySpec(target, unaryCase, context), results: [] });
       byCase.set(caseKey(unaryCase), cells);
     }
   const rounds = context.shape.rounds;
@@ -107,11 +108,10 @@ export async function runUnaryRounds(
     for (const cells of byCase.values()) {
       const ordered = round % 2 === 0 ? cells : [...cells].reverse();
       for (const cell of ordered) {
-        const spec = unarySpec(cell.target, cell.unaryCase, context);
-        const result = await runLoad(spec, context.h2load);
+        const result = await runLoad(cell.spec, context.h2load);
         cell.results.push(result);
         const settled = await settle(cell.target, context.shape.settleMaxMs);
-        const line = describeRow(roundsRow(cell.target, cell.unaryCase, spec, [result]));
+        const line = describeRow(roundsRow(cell.target, cell.unaryCase, cell.spec, [result]));
         context.progress(`${rounds > 1 ? `round ${round + 1}/${rounds} ` : ""}${line}${settled}`);
       }
     }
@@ -122,7 +122,7 @@ export async function runUnaryRounds(
       const cell = byCase
         .get(caseKey(unaryCase))
         ?.find((candidate) => candidate.target === target) as Cell;
-      return roundsRow(target, unaryCase, unarySpec(target, unaryCase, context), cell.results);
+      return roundsRow(target, unaryCase, cell.spec, cell.results);
     }),
   );
 }
